@@ -1,0 +1,3 @@
+module github.com/iptwin/iptwin
+
+go 1.26.8
