@@ -1,0 +1,151 @@
+package xtables
+
+import "sort"
+
+// Hook numbers (enum nf_inet_hooks).
+const (
+	HookPrerouting = iota
+	HookInput
+	HookForward
+	HookOutput
+	HookPostrouting
+	NumHooks
+)
+
+// HookNames are the built-in chain names of the hooks.
+var HookNames = [NumHooks]string{"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"}
+
+// TableNames lists the tables in the order iptables-save (nf_tables)
+// prints them.
+var TableNames = []string{"mangle", "security", "raw", "filter", "nat"}
+
+// TableHooks gives the hooks of each table's built-in chains.
+var TableHooks = map[string][]int{
+	"raw":      {HookPrerouting, HookOutput},
+	"mangle":   {HookPrerouting, HookInput, HookForward, HookOutput, HookPostrouting},
+	"nat":      {HookPrerouting, HookInput, HookOutput, HookPostrouting},
+	"filter":   {HookInput, HookForward, HookOutput},
+	"security": {HookInput, HookForward, HookOutput},
+}
+
+// Chain is a built-in or user chain.
+type Chain struct {
+	Name    string
+	Builtin bool
+	Hook    int // for built-in chains
+	// Created says whether a built-in chain exists in the kernel: with the
+	// nf_tables backend built-in chains are made on first use, and some
+	// errors differ before that.
+	Created  bool
+	Policy   string // ACCEPT or DROP for built-in chains
+	Counters Counters
+	Rules    []*Rule
+}
+
+// Table is one table of a family's rule set.
+type Table struct {
+	Name   string
+	Chains []*Chain // built-in chains in hook order, then user chains sorted by name
+	// Present says whether the table exists (iptables-save lists it).
+	Present bool
+}
+
+// Ruleset is a family's tables.
+type Ruleset struct {
+	Family Family
+	Tables map[string]*Table
+}
+
+// NewRuleset returns an empty rule set: every table known but absent.
+func NewRuleset(f Family) *Ruleset {
+	rs := &Ruleset{Family: f, Tables: map[string]*Table{}}
+	for _, n := range TableNames {
+		rs.Tables[n] = NewTable(n)
+	}
+	return rs
+}
+
+// NewTable returns an absent table with its built-in chains (not created).
+func NewTable(name string) *Table {
+	t := &Table{Name: name}
+	for _, h := range TableHooks[name] {
+		t.Chains = append(t.Chains, &Chain{Name: HookNames[h], Builtin: true, Hook: h, Policy: VerdictAccept})
+	}
+	return t
+}
+
+// Table returns the table of that name, or nil when there is no such table.
+func (rs *Ruleset) Table(name string) *Table { return rs.Tables[name] }
+
+// Chain returns the chain of that name, or nil.
+func (t *Table) Chain(name string) *Chain {
+	for _, c := range t.Chains {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// AddChain adds a user chain, keeping user chains sorted by name.
+func (t *Table) AddChain(name string) *Chain {
+	c := &Chain{Name: name}
+	t.Chains = append(t.Chains, c)
+	t.sortUser()
+	t.Present = true
+	return c
+}
+
+func (t *Table) sortUser() {
+	nb := len(TableHooks[t.Name])
+	user := t.Chains[nb:]
+	sort.SliceStable(user, func(i, j int) bool { return user[i].Name < user[j].Name })
+}
+
+// RemoveChain deletes a user chain.
+func (t *Table) RemoveChain(name string) {
+	for i, c := range t.Chains {
+		if c.Name == name && !c.Builtin {
+			t.Chains = append(t.Chains[:i], t.Chains[i+1:]...)
+			return
+		}
+	}
+}
+
+// RenameChain renames a user chain.
+func (t *Table) RenameChain(old, name string) {
+	if c := t.Chain(old); c != nil {
+		c.Name = name
+		t.sortUser()
+		for _, ch := range t.Chains {
+			for _, r := range ch.Rules {
+				if r.Target != nil && r.Target.Type == nil && r.Target.Name == old {
+					r.Target.Name = name
+				}
+			}
+		}
+	}
+}
+
+// References counts the rules of the table that jump or go to the chain.
+func (t *Table) References(name string) int {
+	n := 0
+	for _, c := range t.Chains {
+		for _, r := range c.Rules {
+			if r.Target != nil && r.Target.Type == nil && r.Target.Name == name {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// UserChains returns the user chains in order.
+func (t *Table) UserChains() []*Chain {
+	return t.Chains[len(TableHooks[t.Name]):]
+}
+
+// Reset empties the table and marks it absent.
+func (t *Table) Reset() {
+	*t = *NewTable(t.Name)
+}
