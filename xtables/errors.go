@@ -40,11 +40,27 @@ func Problem(code ExitCode, format string, args ...any) error {
 // Extensions return it from Check for what only the kernel's checkentry
 // rejects, e.g. a target used in the wrong table.
 type KernelError struct {
-	Errno string // strerror text, e.g. "Invalid argument"
+	Errno string // nft_strerror text, e.g. "Invalid argument"
+	// Dmesg is set for EINVAL, where the real tool adds
+	// " Run `dmesg' for more information.".
+	Dmesg bool
 }
 
 func (e *KernelError) Error() string { return e.Errno }
 
-// ErrInvalidArgument is EINVAL from the kernel; the real tool adds
-// " Run `dmesg' for more information.".
-var ErrInvalidArgument = &KernelError{Errno: "Invalid argument"}
+// ErrInvalidArgument is EINVAL from the kernel.
+var ErrInvalidArgument = &KernelError{Errno: "Invalid argument", Dmesg: true}
+
+// Kernel errors with the wording nft_strerror gives them.
+var (
+	ErrNoChain       = &KernelError{Errno: "No chain/target/match by that name"}
+	ErrBadRule       = &KernelError{Errno: "Bad rule (does a matching rule exist in that chain?)"}
+	ErrChainExists   = &KernelError{Errno: "Chain already exists"}
+	ErrRenameExists  = &KernelError{Errno: "File exists"}
+	ErrInsertTooBig  = &KernelError{Errno: "Index of insertion too big"}
+	ErrReplaceTooBig = &KernelError{Errno: "Index of replacement too big"}
+	ErrDeleteTooBig  = &KernelError{Errno: "Index of deletion too big"}
+	ErrBadBuiltin    = &KernelError{Errno: "Bad built-in chain name"}
+	ErrBadPolicy     = &KernelError{Errno: "Bad policy name", Dmesg: true}
+	ErrLoop          = &KernelError{Errno: "Too many links"}
+)

@@ -149,3 +149,25 @@ func (t *Table) UserChains() []*Chain {
 func (t *Table) Reset() {
 	*t = *NewTable(t.Name)
 }
+
+// Clone returns a copy of the rule set that can be changed without
+// touching the original. Rules are copied (their counters change); the
+// extension data they point to is shared, as it never changes after parse.
+func (rs *Ruleset) Clone() *Ruleset {
+	out := &Ruleset{Family: rs.Family, Tables: make(map[string]*Table, len(rs.Tables))}
+	for n, t := range rs.Tables {
+		nt := &Table{Name: t.Name, Present: t.Present, Chains: make([]*Chain, len(t.Chains))}
+		for i, c := range t.Chains {
+			nc := *c
+			nc.Rules = make([]*Rule, len(c.Rules))
+			block := make([]Rule, len(c.Rules))
+			for j, r := range c.Rules {
+				block[j] = *r
+				nc.Rules[j] = &block[j]
+			}
+			nt.Chains[i] = &nc
+		}
+		out.Tables[n] = nt
+	}
+	return out
+}

@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/iptwin/iptwin/iptables"
+	"github.com/iptwin/iptwin/xtables"
+)
+
+const version = "1.8.9 (nf_tables)"
+
+// printError prints an error the way the real tool does and returns the
+// exit status.
+func printError(w io.Writer, prog string, err error) int {
+	if arg, ok := iptables.BadArgument(err); ok {
+		fmt.Fprintf(w, "Bad argument `%s'\n", arg)
+		fmt.Fprintf(w, "Try `%s -h' or '%s --help' for more information.\n", prog, prog)
+		return 2
+	}
+	switch e := err.(type) {
+	case *xtables.KernelError:
+		fmt.Fprintf(w, "%s: %s.", prog, e.Errno)
+		if e.Dmesg {
+			fmt.Fprint(w, " Run `dmesg' for more information.")
+		}
+		fmt.Fprintln(w)
+		return 1
+	case *xtables.Error:
+		if !iptables.IsTryHelp(err) {
+			fmt.Fprintf(w, "%s v%s: %s\n", prog, version, e.Msg)
+		}
+		switch e.Code {
+		case xtables.ParameterProblem:
+			fmt.Fprintf(w, "Try `%s -h' or '%s --help' for more information.\n", prog, prog)
+		case xtables.VersionProblem:
+			fmt.Fprintf(w, "Perhaps %s or your kernel needs to be upgraded.\n", prog)
+		}
+		return int(e.Code)
+	}
+	fmt.Fprintf(w, "%s: %v\n", prog, err)
+	return 1
+}
+
+func runIptables(f xtables.Family) command {
+	return func(env *Env, prog string, args []string) int {
+		d, code := openState(env, prog)
+		if d == nil {
+			return code
+		}
+		defer d.Unlock()
+		names := d.Names()
+		cmd, err := iptables.Parse(args, iptables.ParseOptions{Family: f, Names: names})
+		if cmd != nil {
+			for _, n := range cmd.Notices {
+				fmt.Fprintln(env.Stderr, n)
+			}
+		}
+		if err != nil {
+			return printError(env.Stderr, prog, err)
+		}
+		if cmd.Version {
+			if cmd.VersionInv {
+				fmt.Fprintf(env.Stdout, "Not %s ;-)\n", version)
+			} else {
+				fmt.Fprintf(env.Stdout, "%s v%s\n", prog, version)
+			}
+			return 0
+		}
+		if cmd.Help {
+			printHelp(env.Stdout, prog)
+			return 0
+		}
+		rs, err := d.Load(f, names)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "%s: %v\n", prog, err)
+			return 4
+		}
+		work := rs.Clone()
+		var out []byte
+		changed, err := iptables.Execute(work, cmd, names, &out)
+		env.Stdout.Write(out)
+		if err != nil {
+			return printError(env.Stderr, prog, err)
+		}
+		if changed {
+			if err := d.Store(work, names); err != nil {
+				fmt.Fprintf(env.Stderr, "%s: %v\n", prog, err)
+				return 4
+			}
+		}
+		return 0
+	}
+}
+
+func printHelp(w io.Writer, prog string) {
+	fmt.Fprintf(w, "%s v%s\n\n", prog, version)
+	fmt.Fprintf(w, `Usage: %[1]s -[ACD] chain rule-specification [options]
+       %[1]s -I chain [rulenum] rule-specification [options]
+       %[1]s -R chain rulenum rule-specification [options]
+       %[1]s -D chain rulenum [options]
+       %[1]s -[LS] [chain [rulenum]] [options]
+       %[1]s -[FZ] [chain] [options]
+       %[1]s -[NX] chain
+       %[1]s -E old-chain-name new-chain-name
+       %[1]s -P chain target [options]
+       %[1]s -h (print this help information)
+`, prog)
+}

@@ -1,0 +1,337 @@
+package iptables
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/iptwin/iptwin/xtables"
+)
+
+// RestoreOptions are the options of iptables-restore.
+type RestoreOptions struct {
+	Family   xtables.Family
+	Program  string // "iptables-restore" or "ip6tables-restore"
+	Counters bool   // -c: [p:b] prefixes and policy counters are loaded
+	Test     bool   // -t: parse only
+	NoFlush  bool   // -n: do not flush the tables first
+	Table    string // -T: restore only this table
+	Verbose  int
+	Names    xtables.Resolver
+}
+
+// RestoreError is a failure of iptables-restore with the exact text it
+// prints on stderr and its exit status.
+type RestoreError struct {
+	Stderr string
+	Code   int
+}
+
+func (e *RestoreError) Error() string { return strings.TrimSpace(e.Stderr) }
+
+type queuedCmd struct {
+	line int
+	cmd  *Command
+}
+
+type restorer struct {
+	o         RestoreOptions
+	committed *xtables.Ruleset
+	work      *xtables.Ruleset
+	table     string
+	inTable   bool
+	queue     []queuedCmd
+	out       []byte
+}
+
+// Restore reads an iptables-restore stream and applies it to rs, table by
+// table: each COMMIT makes that table's changes final, so an error keeps
+// what earlier COMMITs made. It returns the resulting rule set (rs itself is
+// not modified), what was printed on stdout, and the error.
+func Restore(rs *xtables.Ruleset, in io.Reader, o RestoreOptions) (*xtables.Ruleset, []byte, *RestoreError) {
+	if o.Program == "" {
+		o.Program = o.Family.Program() + "-restore"
+	}
+	r := &restorer{o: o, committed: rs.Clone()}
+	br := bufio.NewReaderSize(in, 64*1024)
+	line := 0
+	for {
+		s, err := br.ReadString('\n')
+		if s == "" && err != nil {
+			break
+		}
+		line++
+		if rerr := r.parseLine(s, line); rerr != nil {
+			return r.committed, r.out, rerr
+		}
+		if err != nil {
+			break
+		}
+	}
+	if r.inTable {
+		return r.committed, r.out, &RestoreError{Stderr: fmt.Sprintf("%s: COMMIT expected at line %d\n", o.Program, line+1), Code: 1}
+	}
+	return r.committed, r.out, nil
+}
+
+// paramError formats a PARAMETER_PROBLEM (or other xtables error) raised
+// while reading a line, as basic_exit_err prints it in iptables-restore.
+func (r *restorer) paramError(err error, line int) *RestoreError {
+	var b strings.Builder
+	code := int(xtables.ParameterProblem)
+	switch e := err.(type) {
+	case *badArgError:
+		fmt.Fprintf(&b, "Bad argument `%s'\n", e.arg)
+	case *xtables.Error:
+		code = int(e.Code)
+		if e != errTryHelp {
+			fmt.Fprintf(&b, "%s v1.8.9 (nf_tables): %s\n", r.o.Program, e.Msg)
+		}
+	case *xtables.KernelError:
+		fmt.Fprintf(&b, "%s: line %d failed: %s.\n", r.o.Program, line, e.Errno)
+		return &RestoreError{Stderr: b.String(), Code: 1}
+	default:
+		fmt.Fprintf(&b, "%s v1.8.9 (nf_tables): %s\n", r.o.Program, err)
+	}
+	switch xtables.ExitCode(code) {
+	case xtables.ParameterProblem:
+		fmt.Fprintf(&b, "Error occurred at line: %d\n", line)
+		fmt.Fprintf(&b, "Try `%s -h' or '%s --help' for more information.\n", r.o.Program, r.o.Program)
+	case xtables.VersionProblem:
+		fmt.Fprintf(&b, "Perhaps %s or your kernel needs to be upgraded.\n", r.o.Program)
+	}
+	return &RestoreError{Stderr: b.String(), Code: code}
+}
+
+func (r *restorer) parseLine(s string, line int) *RestoreError {
+	if s == "" || s[0] == '\n' {
+		return nil
+	}
+	if s[0] == '#' {
+		if r.o.Verbose > 0 {
+			r.out = append(r.out, s...)
+		}
+		return nil
+	}
+	ok := false
+	switch {
+	case r.inTable && strings.HasPrefix(s, "COMMIT") && (len(s) == 6 || s[6] == '\n'):
+		if !r.o.Test {
+			if err := r.commit(line); err != nil {
+				return err
+			}
+		}
+		r.queue, r.work, r.inTable = nil, nil, false
+		ok = true
+	case s[0] == '*' && !r.inTable:
+		f := strings.Fields(s[1:])
+		if len(f) == 0 {
+			return r.paramError(xtables.Errorf("%s: line %d table name invalid", r.o.Program, line), line)
+		}
+		name := f[0]
+		if r.committed.Table(name) == nil {
+			return r.paramError(xtables.Errorf("%s: line %d table name '%s' invalid", r.o.Program, line, name), line)
+		}
+		r.table = name
+		if r.o.Table != "" && r.o.Table != name {
+			return nil
+		}
+		r.work = r.committed.Clone()
+		t := r.work.Table(name)
+		if !r.o.NoFlush {
+			t.Reset()
+		}
+		t.Present = true
+		r.inTable = true
+		ok = true
+	case s[0] == ':' && r.inTable:
+		if err := r.chainLine(s, line); err != nil {
+			return err
+		}
+		ok = true
+	case r.inTable:
+		if err := r.ruleLine(s, line); err != nil {
+			return err
+		}
+		ok = true
+	}
+	if r.o.Table != "" && r.table != "" && r.table != r.o.Table {
+		return nil
+	}
+	if !ok {
+		return &RestoreError{Stderr: fmt.Sprintf("%s: line %d failed\n", r.o.Program, line), Code: 1}
+	}
+	return nil
+}
+
+func (r *restorer) chainLine(s string, line int) *RestoreError {
+	f := strings.Fields(s[1:])
+	if len(f) == 0 {
+		return r.paramError(xtables.Errorf("%s: line %d chain name invalid", r.o.Program, line), line)
+	}
+	name := f[0]
+	p := &parser{po: ParseOptions{Family: r.o.Family}}
+	if err := p.assertValidChainName(name); err != nil {
+		return r.paramError(err, line)
+	}
+	if len(f) < 2 {
+		return r.paramError(xtables.Errorf("%s: line %d policy invalid", r.o.Program, line), line)
+	}
+	t := r.work.Table(r.table)
+	if c := t.Chain(name); c != nil && c.Builtin {
+		var cnt xtables.Counters
+		if r.o.Counters {
+			if len(f) < 3 {
+				return r.paramError(xtables.Errorf("invalid policy counters for chain '%s'", name), line)
+			}
+			var good bool
+			cnt, good = parseCounterPair(f[2])
+			if !good {
+				return r.paramError(xtables.Errorf("invalid policy counters for chain '%s'", name), line)
+			}
+		}
+		if f[1] != xtables.VerdictAccept && f[1] != xtables.VerdictDrop {
+			return &RestoreError{Stderr: fmt.Sprintf("%s: line %d failed: Bad policy name. Run `dmesg' for more information.\n", r.o.Program, line), Code: 1}
+		}
+		c.Policy = f[1]
+		c.Counters = cnt
+		c.Created = true
+		return nil
+	}
+	if c := t.Chain(name); c != nil {
+		c.Rules = nil // an existing user chain is flushed (nft_chain_restore)
+		return nil
+	}
+	t.AddChain(name)
+	return nil
+}
+
+// parseCounterPair reads "[p:b]" (parse_counters).
+func parseCounterPair(s string) (xtables.Counters, bool) {
+	if !strings.HasPrefix(s, "[") || !strings.HasSuffix(s, "]") {
+		return xtables.Counters{}, false
+	}
+	p, b, ok := strings.Cut(s[1:len(s)-1], ":")
+	if !ok {
+		return xtables.Counters{}, false
+	}
+	pv, ok1 := scanUint64(p)
+	bv, ok2 := scanUint64(b)
+	return xtables.Counters{Packets: pv, Bytes: bv}, ok1 && ok2
+}
+
+func (r *restorer) ruleLine(s string, line int) *RestoreError {
+	args := []string{"-t", r.table}
+	for i := 0; i < r.o.Verbose && !r.o.NoFlush; i++ {
+		args = append(args, "-v")
+	}
+	rest := s
+	if strings.HasPrefix(rest, "[") {
+		end := strings.IndexByte(rest, ']')
+		if end < 0 {
+			return r.paramError(xtables.Errorf("Bad line %d: need ]", line), line)
+		}
+		inner := rest[1:end]
+		pc, bc, found := strings.Cut(inner, ":")
+		if !found || pc == "" {
+			if pc == "" && !found {
+				return r.paramError(xtables.Errorf("Bad line %d: need :", line), line)
+			}
+			return r.paramError(xtables.Errorf("Bad line %d: need ]", line), line)
+		}
+		if bc == "" {
+			return r.paramError(xtables.Errorf("Bad line %d: need ]", line), line)
+		}
+		if r.o.Counters {
+			args = append(args, "--set-counters", pc, bc)
+		}
+		rest = rest[end+1:]
+	}
+	words, err := splitParams(rest)
+	if err != nil {
+		return r.paramError(err, line)
+	}
+	args = append(args, words...)
+	cmd, perr := Parse(args, ParseOptions{Family: r.o.Family, Table: r.table, Restore: true, Names: r.o.Names})
+	if perr != nil {
+		if IsSkipLine(perr) {
+			return nil
+		}
+		return r.paramError(perr, line)
+	}
+	if cmd.Help || cmd.Version {
+		return nil
+	}
+	r.queue = append(r.queue, queuedCmd{line: line, cmd: cmd})
+	return nil
+}
+
+// splitParams is add_param_to_argv: words split on blanks, double quotes
+// group, backslash escapes inside quotes.
+func splitParams(s string) ([]string, error) {
+	var out []string
+	var cur []byte
+	quoteOpen, escaped := false, false
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if quoteOpen {
+			if escaped {
+				cur = append(cur, ch)
+				escaped = false
+				continue
+			} else if ch == '\\' {
+				escaped = true
+				continue
+			} else if ch == '"' {
+				quoteOpen = false
+			} else {
+				cur = append(cur, ch)
+				continue
+			}
+		} else if ch == '"' {
+			quoteOpen = true
+			continue
+		}
+		switch ch {
+		case '"':
+		case ' ', '\t', '\n':
+			if len(cur) == 0 {
+				continue
+			}
+		default:
+			cur = append(cur, ch)
+			if len(cur) >= 1024 {
+				return nil, xtables.Errorf("Parameter too long!")
+			}
+			continue
+		}
+		out = append(out, string(cur))
+		cur = cur[:0]
+	}
+	if len(cur) > 0 {
+		out = append(out, string(cur))
+	}
+	return out, nil
+}
+
+// commit runs the table's queued commands on the working copy (the
+// nf_tables batch) and makes it final when all succeed.
+func (r *restorer) commit(line int) *RestoreError {
+	for _, q := range r.queue {
+		var out []byte
+		if _, err := Execute(r.work, q.cmd, r.o.Names, &out); err != nil {
+			if ke, ok := err.(*xtables.KernelError); ok {
+				msg := ke.Errno + "."
+				if ke.Dmesg {
+					msg += " Run `dmesg' for more information."
+				}
+				return &RestoreError{Stderr: fmt.Sprintf("%s: line %d failed: %s\n", r.o.Program, q.line, msg), Code: 1}
+			}
+			return r.paramError(err, line)
+		}
+		r.out = append(r.out, out...)
+	}
+	r.committed = r.work
+	return nil
+}
