@@ -224,9 +224,6 @@ func addRules(t *xtables.Table, cmd *Command, ctx *xtables.Context) error {
 		}
 		c.Rules[cmd.RuleNum-1] = cmd.Rules[0]
 	}
-	if err := checkLoops(t); err != nil {
-		return err
-	}
 	c.Created = true
 	t.Present = true
 	return nil
@@ -261,8 +258,9 @@ func deleteRules(t *xtables.Table, cmd *Command, ctx *xtables.Context) error {
 	return nil
 }
 
-// checkLoops rejects a jump graph with a cycle (the kernel's ELOOP).
-func checkLoops(t *xtables.Table) error {
+// CheckLoops rejects a jump graph with a cycle (the kernel's ELOOP). It
+// runs once per commit, after all the commands of a batch.
+func CheckLoops(t *xtables.Table) error {
 	const (
 		white = iota
 		grey
@@ -294,7 +292,7 @@ func checkLoops(t *xtables.Table) error {
 	}
 	for _, c := range t.Chains {
 		if color[c.Name] == white && !visit(c) {
-			return &xtables.KernelError{Errno: "Too many links"}
+			return xtables.ErrLoop
 		}
 	}
 	return nil

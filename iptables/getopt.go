@@ -92,7 +92,9 @@ type getopt struct {
 	nextchar string // rest of a group of short options
 	optarg   string
 	hasOpt   bool // optarg is set (vs NULL)
-	opts     []longOpt
+	// ext holds the options merged from loaded extensions, newest first,
+	// searched after originalOpts (xtables_merge_options order).
+	ext []longOpt
 }
 
 // next returns the next option code, or -1 at the end.
@@ -148,20 +150,25 @@ func (g *getopt) next() int {
 func (g *getopt) long(s string) int {
 	name, val, hasVal := strings.Cut(s, "=")
 	var found *longOpt
-	ambig := false
-	for i := range g.opts {
-		o := &g.opts[i]
-		if !strings.HasPrefix(o.name, name) {
-			continue
+	ambig, exact := false, false
+	for _, list := range [2][]longOpt{originalOpts, g.ext} {
+		for i := range list {
+			o := &list[i]
+			if !strings.HasPrefix(o.name, name) {
+				continue
+			}
+			if len(o.name) == len(name) {
+				found, ambig, exact = o, false, true
+				break
+			}
+			if found == nil {
+				found = o
+			} else if found.hasArg != o.hasArg || found.val != o.val {
+				ambig = true
+			}
 		}
-		if len(o.name) == len(name) {
-			found, ambig = o, false
+		if exact {
 			break
-		}
-		if found == nil {
-			found = o
-		} else if found.hasArg != o.hasArg || found.val != o.val {
-			ambig = true
 		}
 	}
 	if found == nil || ambig || name == "" {

@@ -267,6 +267,7 @@ func AppendRuleLine(b []byte, num int, r *xtables.Rule, format int, ctx *xtables
 // AppendList appends `iptables -L` of a table (or one chain, or one rule).
 func AppendList(b []byte, t *xtables.Table, chain string, rulenum int, format int, ctx *xtables.Context) []byte {
 	found := false
+	refs := t.ReferenceCounts()
 	one := func(c *xtables.Chain) {
 		cctx := *ctx
 		cctx.Table, cctx.Chain = t.Name, c.Name
@@ -275,7 +276,7 @@ func AppendList(b []byte, t *xtables.Table, chain string, rulenum int, format in
 				b = append(b, '\n')
 			}
 			found = true
-			b = appendHeader(b, format, c, t.References(c.Name))
+			b = appendHeader(b, format, c, refs[c.Name])
 		}
 		for i, r := range c.Rules {
 			if rulenum != 0 && i+1 != rulenum {
@@ -290,7 +291,7 @@ func AppendList(b []byte, t *xtables.Table, chain string, rulenum int, format in
 		}
 		return b
 	}
-	for _, c := range t.Chains {
+	for _, c := range t.Sorted() {
 		one(c)
 	}
 	return b

@@ -146,8 +146,8 @@ type parser struct {
 	target  *xtables.Target
 	tflags  uint64
 	toffset int
-	// offsets of the extension types whose options are merged (0 = none).
-	offsets   map[any]int
+	// offsets of the extension types whose options are merged.
+	offsets   []typeOffset
 	nextOff   int
 	protocol  string
 	protoUsed bool
@@ -159,6 +159,20 @@ type parser struct {
 
 const offsetScale = 256
 
+type typeOffset struct {
+	key any
+	off int
+}
+
+func (p *parser) offsetOf(key any) (int, bool) {
+	for _, o := range p.offsets {
+		if o.key == key {
+			return o.off, true
+		}
+	}
+	return 0, false
+}
+
 // Parse parses one iptables/ip6tables command line (without the program
 // name). It does what do_parse does, in the same order, so that the first
 // error reported is the one the real tool reports.
@@ -166,8 +180,8 @@ func Parse(args []string, po ParseOptions) (*Command, error) {
 	if po.Table == "" {
 		po.Table = "filter"
 	}
-	p := &parser{po: po, cmd: &Command{Table: po.Table}, offsets: map[any]int{}}
-	p.g = getopt{args: args, opts: append([]longOpt(nil), originalOpts...)}
+	p := &parser{po: po, cmd: &Command{Table: po.Table}}
+	p.g = getopt{args: args}
 	p.ctx = xtables.Context{Family: po.Family, Names: po.Names, Header: &p.hdr}
 	if err := p.run(); err != nil {
 		return nil, err
@@ -648,8 +662,8 @@ func findMatch(f xtables.Family, name string) *xtables.MatchType {
 func (p *parser) mergeOptions(key any, opts []xtables.Option) int {
 	p.nextOff += offsetScale
 	off := p.nextOff
-	p.offsets[key] = off
-	merged := append([]longOpt(nil), originalOpts...)
+	p.offsets = append(p.offsets, typeOffset{key, off})
+	merged := make([]longOpt, 0, len(opts)+len(p.g.ext))
 	for _, o := range opts {
 		kind := requiredArg
 		switch o.Type {
@@ -660,8 +674,8 @@ func (p *parser) mergeOptions(key any, opts []xtables.Option) int {
 		}
 		merged = append(merged, longOpt{o.Name, kind, off + int(o.ID)})
 	}
-	merged = append(merged, p.g.opts[len(originalOpts):]...)
-	p.g.opts = merged
+	merged = append(merged, p.g.ext...)
+	p.g.ext = merged
 	return off
 }
 
@@ -683,7 +697,7 @@ func (p *parser) loadMatch(mt *xtables.MatchType) *matchInst {
 			mi.completed = true
 		}
 	}
-	off, loaded := p.offsets[mt]
+	off, loaded := p.offsetOf(mt)
 	if !loaded {
 		off = p.mergeOptions(mt, mt.Options)
 	}
@@ -857,7 +871,25 @@ func finalCall(name string, opts []xtables.Option, info xtables.Extension, xflag
 	return xtables.FinalCheck(name, opts, xflags)
 }
 
+// illegalFor[j] has the bits of the options command j does not take.
+var illegalFor = func() (m [numCmds]int) {
+	for j := 0; j < numCmds; j++ {
+		for i := 0; i < numOpts; i++ {
+			if commandsVOptions[j][i] == 'x' {
+				m[j] |= 1 << i
+			}
+		}
+	}
+	return m
+}()
+
 func genericOptCheck(cmd, options int) error {
+	// Fast path: a single command whose options are all legal.
+	for j := 0; j < numCmds; j++ {
+		if cmd == 1<<j && options&illegalFor[j] == 0 {
+			return nil
+		}
+	}
 	for i := 0; i < numOpts; i++ {
 		legal := 0
 		for j := 0; j < numCmds; j++ {

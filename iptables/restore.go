@@ -270,14 +270,17 @@ func (r *restorer) ruleLine(s string, line int) *RestoreError {
 // splitParams is add_param_to_argv: words split on blanks, double quotes
 // group, backslash escapes inside quotes.
 func splitParams(s string) ([]string, error) {
-	var out []string
-	var cur []byte
+	// Words are collected in one buffer and cut from one string, so a line
+	// costs two allocations whatever its length.
+	buf := make([]byte, 0, len(s))
+	var ends []int
 	quoteOpen, escaped := false, false
+	start := 0
 	for i := 0; i < len(s); i++ {
 		ch := s[i]
 		if quoteOpen {
 			if escaped {
-				cur = append(cur, ch)
+				buf = append(buf, ch)
 				escaped = false
 				continue
 			} else if ch == '\\' {
@@ -286,7 +289,7 @@ func splitParams(s string) ([]string, error) {
 			} else if ch == '"' {
 				quoteOpen = false
 			} else {
-				cur = append(cur, ch)
+				buf = append(buf, ch)
 				continue
 			}
 		} else if ch == '"' {
@@ -296,21 +299,28 @@ func splitParams(s string) ([]string, error) {
 		switch ch {
 		case '"':
 		case ' ', '\t', '\n':
-			if len(cur) == 0 {
+			if len(buf) == start {
 				continue
 			}
 		default:
-			cur = append(cur, ch)
-			if len(cur) >= 1024 {
+			buf = append(buf, ch)
+			if len(buf)-start >= 1024 {
 				return nil, xtables.Errorf("Parameter too long!")
 			}
 			continue
 		}
-		out = append(out, string(cur))
-		cur = cur[:0]
+		ends = append(ends, len(buf))
+		start = len(buf)
 	}
-	if len(cur) > 0 {
-		out = append(out, string(cur))
+	if len(buf) > start {
+		ends = append(ends, len(buf))
+	}
+	all := string(buf)
+	out := make([]string, len(ends))
+	prev := 0
+	for i, e := range ends {
+		out[i] = all[prev:e]
+		prev = e
 	}
 	return out, nil
 }
@@ -331,6 +341,9 @@ func (r *restorer) commit(line int) *RestoreError {
 			return r.paramError(err, line)
 		}
 		r.out = append(r.out, out...)
+	}
+	if err := CheckLoops(r.work.Table(r.table)); err != nil {
+		return &RestoreError{Stderr: fmt.Sprintf("%s: line %d failed: %s.\n", r.o.Program, line, err), Code: 1}
 	}
 	r.committed = r.work
 	return nil

@@ -156,10 +156,10 @@ func AppendListRules(b []byte, t *xtables.Table, chain string, ctx *xtables.Cont
 		}
 		return AppendChainRules(b, t, c, ctx, counters, rulenum)
 	}
-	for _, c := range t.Chains {
+	for _, c := range t.Sorted() {
 		b = appendChainHeadS(b, c, counters)
 	}
-	for _, c := range t.Chains {
+	for _, c := range t.Sorted() {
 		cctx := *ctx
 		cctx.Chain = c.Name
 		for _, r := range c.Rules {
@@ -179,7 +179,7 @@ func AppendSaveTable(b []byte, t *xtables.Table, ctx *xtables.Context, counters 
 	b = append(b, '*')
 	b = append(b, t.Name...)
 	b = append(b, '\n')
-	for _, c := range t.Chains {
+	for _, c := range t.Sorted() {
 		b = append(b, ':')
 		b = append(b, c.Name...)
 		b = append(b, ' ')
@@ -194,7 +194,7 @@ func AppendSaveTable(b []byte, t *xtables.Table, ctx *xtables.Context, counters 
 		b = strconv.AppendUint(b, c.Counters.Bytes, 10)
 		b = append(b, "]\n"...)
 	}
-	for _, c := range t.Chains {
+	for _, c := range t.Sorted() {
 		cctx := *ctx
 		cctx.Table, cctx.Chain = t.Name, c.Name
 		for _, r := range c.Rules {

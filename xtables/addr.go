@@ -147,6 +147,10 @@ func IsZero(a netip.Addr) bool {
 // xtables_ip6parse_multiple do: comma-separated host/network[/mask] items,
 // each possibly resolving to several addresses, masked.
 func ParseAddrList(s string, f Family, names Resolver) (addrs, masks []netip.Addr, err error) {
+	if s == "0.0.0.0/0" || s == "::0/0" {
+		z := []netip.Addr{ZeroAddr(f), ZeroAddr(f)}
+		return z[:1], z[1:], nil
+	}
 	items := strings.Split(s, ",")
 	for _, item := range items {
 		item = strings.TrimLeft(item, " \t\n\v\f\r")

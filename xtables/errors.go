@@ -62,5 +62,5 @@ var (
 	ErrDeleteTooBig  = &KernelError{Errno: "Index of deletion too big"}
 	ErrBadBuiltin    = &KernelError{Errno: "Bad built-in chain name"}
 	ErrBadPolicy     = &KernelError{Errno: "Bad policy name", Dmesg: true}
-	ErrLoop          = &KernelError{Errno: "Too many links"}
+	ErrLoop          = &KernelError{Errno: "Loop found in table"}
 )

@@ -44,10 +44,16 @@ type Chain struct {
 
 // Table is one table of a family's rule set.
 type Table struct {
-	Name   string
-	Chains []*Chain // built-in chains in hook order, then user chains sorted by name
+	Name string
+	// Chains holds the built-in chains in hook order, then the user chains
+	// sorted by name (as the nf_tables tools list them). Use the methods to
+	// change it: they keep the name index and the order.
+	Chains []*Chain
 	// Present says whether the table exists (iptables-save lists it).
 	Present bool
+
+	index    map[string]*Chain
+	unsorted bool // user chains were appended since the last sort
 }
 
 // Ruleset is a family's tables.
@@ -79,27 +85,41 @@ func (rs *Ruleset) Table(name string) *Table { return rs.Tables[name] }
 
 // Chain returns the chain of that name, or nil.
 func (t *Table) Chain(name string) *Chain {
-	for _, c := range t.Chains {
-		if c.Name == name {
-			return c
-		}
+	if t.index == nil {
+		t.reindex()
 	}
-	return nil
+	return t.index[name]
 }
 
-// AddChain adds a user chain, keeping user chains sorted by name.
+func (t *Table) reindex() {
+	t.index = make(map[string]*Chain, len(t.Chains))
+	for _, c := range t.Chains {
+		t.index[c.Name] = c
+	}
+}
+
+// Sorted returns the chains in listing order (built-in, then user chains
+// by name).
+func (t *Table) Sorted() []*Chain {
+	if t.unsorted {
+		nb := len(TableHooks[t.Name])
+		user := t.Chains[nb:]
+		sort.SliceStable(user, func(i, j int) bool { return user[i].Name < user[j].Name })
+		t.unsorted = false
+	}
+	return t.Chains
+}
+
+// AddChain adds a user chain.
 func (t *Table) AddChain(name string) *Chain {
 	c := &Chain{Name: name}
 	t.Chains = append(t.Chains, c)
-	t.sortUser()
+	if t.index != nil {
+		t.index[name] = c
+	}
+	t.unsorted = true
 	t.Present = true
 	return c
-}
-
-func (t *Table) sortUser() {
-	nb := len(TableHooks[t.Name])
-	user := t.Chains[nb:]
-	sort.SliceStable(user, func(i, j int) bool { return user[i].Name < user[j].Name })
 }
 
 // RemoveChain deletes a user chain.
@@ -107,21 +127,28 @@ func (t *Table) RemoveChain(name string) {
 	for i, c := range t.Chains {
 		if c.Name == name && !c.Builtin {
 			t.Chains = append(t.Chains[:i], t.Chains[i+1:]...)
+			delete(t.index, name)
 			return
 		}
 	}
 }
 
-// RenameChain renames a user chain.
+// RenameChain renames a user chain and the jumps to it.
 func (t *Table) RenameChain(old, name string) {
-	if c := t.Chain(old); c != nil {
-		c.Name = name
-		t.sortUser()
-		for _, ch := range t.Chains {
-			for _, r := range ch.Rules {
-				if r.Target != nil && r.Target.Type == nil && r.Target.Name == old {
-					r.Target.Name = name
-				}
+	c := t.Chain(old)
+	if c == nil {
+		return
+	}
+	c.Name = name
+	delete(t.index, old)
+	t.index[name] = c
+	t.unsorted = true
+	for _, ch := range t.Chains {
+		for _, r := range ch.Rules {
+			if r.Target != nil && r.Target.Type == nil && r.Target.Name == old {
+				nt := *r.Target
+				nt.Name = name
+				r.Target = &nt
 			}
 		}
 	}
@@ -140,9 +167,22 @@ func (t *Table) References(name string) int {
 	return n
 }
 
+// ReferenceCounts counts, for every chain, the rules that jump or go to it.
+func (t *Table) ReferenceCounts() map[string]int {
+	refs := map[string]int{}
+	for _, c := range t.Chains {
+		for _, r := range c.Rules {
+			if r.Target != nil && r.Target.Type == nil {
+				refs[r.Target.Name]++
+			}
+		}
+	}
+	return refs
+}
+
 // UserChains returns the user chains in order.
 func (t *Table) UserChains() []*Chain {
-	return t.Chains[len(TableHooks[t.Name]):]
+	return t.Sorted()[len(TableHooks[t.Name]):]
 }
 
 // Reset empties the table and marks it absent.
@@ -156,7 +196,7 @@ func (t *Table) Reset() {
 func (rs *Ruleset) Clone() *Ruleset {
 	out := &Ruleset{Family: rs.Family, Tables: make(map[string]*Table, len(rs.Tables))}
 	for n, t := range rs.Tables {
-		nt := &Table{Name: t.Name, Present: t.Present, Chains: make([]*Chain, len(t.Chains))}
+		nt := &Table{Name: t.Name, Present: t.Present, Chains: make([]*Chain, len(t.Chains)), unsorted: t.unsorted}
 		for i, c := range t.Chains {
 			nc := *c
 			nc.Rules = make([]*Rule, len(c.Rules))

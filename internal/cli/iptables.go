@@ -80,6 +80,9 @@ func runIptables(f xtables.Family) command {
 		var out []byte
 		changed, err := iptables.Execute(work, cmd, names, &out)
 		env.Stdout.Write(out)
+		if err == nil && changed {
+			err = iptables.CheckLoops(work.Table(cmd.Table))
+		}
 		if err != nil {
 			return printError(env.Stderr, prog, err)
 		}
