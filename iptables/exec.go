@@ -15,7 +15,7 @@ func Execute(rs *xtables.Ruleset, cmd *Command, names xtables.Resolver, out *[]b
 	if t == nil {
 		return false, xtables.Problem(xtables.VersionProblem, "table '%s' does not exist", cmd.Table)
 	}
-	ctx := &xtables.Context{Family: rs.Family, Table: t.Name, Chain: cmd.Chain, Names: names}
+	ctx := &xtables.Context{Family: rs.Family, Table: t.Name, Chain: cmd.Chain, Names: names, Objects: rs.Objects}
 	switch cmd.Cmd {
 	case CmdAppend, CmdInsert, CmdReplace:
 		return true, addRules(t, cmd, ctx)

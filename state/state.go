@@ -95,6 +95,7 @@ func rulesFile(f xtables.Family) string {
 // Load reads a family's rule set (empty when none was saved yet).
 func (d *Dir) Load(f xtables.Family, res xtables.Resolver) (*xtables.Ruleset, error) {
 	rs := xtables.NewRuleset(f)
+	rs.Objects = d.Objects()
 	data, err := os.ReadFile(filepath.Join(d.Path, rulesFile(f)))
 	if os.IsNotExist(err) {
 		return rs, nil
@@ -108,6 +109,7 @@ func (d *Dir) Load(f xtables.Family, res xtables.Resolver) (*xtables.Ruleset, er
 	if rerr != nil {
 		return nil, fmt.Errorf("state file %s is damaged: %s", filepath.Join(d.Path, rulesFile(f)), rerr.Stderr)
 	}
+	out.Objects = rs.Objects
 	return out, nil
 }
 

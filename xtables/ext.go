@@ -106,6 +106,14 @@ type Resolver interface {
 	NetworkName(a netip.Addr) string
 }
 
+// ObjectStore answers for the named objects of a host that rules refer to
+// and the kernel checks when a rule is committed. Kind is the object kind
+// ("ipset", "nfacct"); the value's type belongs to the package that owns
+// that kind.
+type ObjectStore interface {
+	Lookup(kind, name string) (any, bool)
+}
+
 // Context is what an extension sees of the rule and command it is part of.
 type Context struct {
 	Family  Family
@@ -114,6 +122,9 @@ type Context struct {
 	Header  *Header // the rule's fixed part (protocol, addresses …)
 	Names   Resolver
 	Numeric bool // -L with -n: print numbers, not names
+	// Objects looks up the host's named objects (ipsets, nfacct
+	// counters) for checks the kernel makes; nil when there are none.
+	Objects ObjectStore
 	// Hooks is the set of hooks the rule's chain can be reached from
 	// (1<<Hook…); zero when not known yet (user chain not referenced).
 	Hooks uint

@@ -60,6 +60,9 @@ type Table struct {
 type Ruleset struct {
 	Family Family
 	Tables map[string]*Table
+	// Objects are the host's named objects rules refer to (ipsets, nfacct
+	// counters); nil when the host has none. Shared, not cloned.
+	Objects ObjectStore
 }
 
 // NewRuleset returns an empty rule set: every table known but absent.
@@ -194,7 +197,7 @@ func (t *Table) Reset() {
 // touching the original. Rules are copied (their counters change); the
 // extension data they point to is shared, as it never changes after parse.
 func (rs *Ruleset) Clone() *Ruleset {
-	out := &Ruleset{Family: rs.Family, Tables: make(map[string]*Table, len(rs.Tables))}
+	out := &Ruleset{Family: rs.Family, Tables: make(map[string]*Table, len(rs.Tables)), Objects: rs.Objects}
 	for n, t := range rs.Tables {
 		nt := &Table{Name: t.Name, Present: t.Present, Chains: make([]*Chain, len(t.Chains)), unsorted: t.unsorted}
 		for i, c := range t.Chains {

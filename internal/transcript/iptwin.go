@@ -1,0 +1,45 @@
+package transcript
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+
+	"github.com/iptwin/iptwin/internal/cli"
+)
+
+// Iptwin returns fresh hosts of iptwin: a new state directory under dir
+// with the standard hosts file, commands run in process.
+func Iptwin(dir string) func() (Runner, func(), error) {
+	n := 0
+	return func() (Runner, func(), error) {
+		n++
+		st := filepath.Join(dir, "host"+itoa(n))
+		if err := os.MkdirAll(st, 0o755); err != nil {
+			return nil, nil, err
+		}
+		if err := os.WriteFile(filepath.Join(st, "hosts"), []byte(HostsFile), 0o644); err != nil {
+			return nil, nil, err
+		}
+		run := func(c Command, stdin []byte) ([]byte, []byte, int) {
+			var out, errb bytes.Buffer
+			argv := append([]string{c.Argv[0], "--state", st}, c.Argv[1:]...)
+			rc := cli.Main(argv, bytes.NewReader(stdin), &out, &errb)
+			return out.Bytes(), errb.Bytes(), rc
+		}
+		return run, func() { os.RemoveAll(st) }, nil
+	}
+}
+
+func itoa(n int) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			return string(b[i:])
+		}
+	}
+}
