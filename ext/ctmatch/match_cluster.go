@@ -1,0 +1,114 @@
+package ctmatch
+
+import "github.com/iptwin/iptwin/xtables"
+
+// cluster match (libxt_cluster.c, xt_cluster.h). --cluster-local-node N is
+// stored as the node mask 1<<(N-1) and saved as --cluster-local-nodemask.
+
+const (
+	clOptTotalNodes uint = iota
+	clOptLocalNode
+	clOptLocalNodeMask
+	clOptHashSeed
+)
+
+const (
+	clusterNodesMax = 32 // XT_CLUSTER_NODES_MAX
+	clusterFInv     = 1  // XT_CLUSTER_F_INV
+)
+
+func init() {
+	xtables.RegisterMatch(&xtables.MatchType{
+		Name:   "cluster",
+		Family: xtables.AnyFamily,
+		Help: `cluster match options:
+  --cluster-total-nodes <num>		Set number of total nodes in cluster
+  [!] --cluster-local-node <num>	Set the local node number
+  [!] --cluster-local-nodemask <num>	Set the local node mask
+  --cluster-hash-seed <num>		Set seed value of the Jenkins hash
+`,
+		Options: []xtables.Option{
+			{Name: "cluster-total-nodes", ID: clOptTotalNodes, Type: xtables.TypeUint32, Min: 1, Max: clusterNodesMax, Flags: xtables.Mand},
+			{Name: "cluster-local-node", ID: clOptLocalNode, Type: xtables.TypeUint32, Min: 1, Max: clusterNodesMax, Flags: xtables.Invert, Excl: 1 << clOptLocalNodeMask},
+			{Name: "cluster-local-nodemask", ID: clOptLocalNodeMask, Type: xtables.TypeUint32, Min: 1, Max: clusterNodesMax, Flags: xtables.Invert, Excl: 1 << clOptLocalNode},
+			{Name: "cluster-hash-seed", ID: clOptHashSeed, Type: xtables.TypeUint32, Flags: xtables.Mand},
+		},
+		New: func() xtables.MatchInfo { return &Cluster{} },
+	})
+}
+
+// Cluster is struct xt_cluster_match_info.
+type Cluster struct {
+	TotalNodes uint32
+	NodeMask   uint32
+	HashSeed   uint32
+	Flags      uint32
+}
+
+func (cl *Cluster) Parse(c *xtables.OptionCall) error {
+	v := uint32(c.Val.U64)
+	switch c.Opt.ID {
+	case clOptTotalNodes:
+		cl.TotalNodes = v
+	case clOptLocalNode:
+		if c.Invert {
+			cl.Flags |= clusterFInv
+		}
+		cl.NodeMask = 1 << (v - 1)
+	case clOptLocalNodeMask:
+		if c.Invert {
+			cl.Flags |= clusterFInv
+		}
+		cl.NodeMask = v
+	case clOptHashSeed:
+		cl.HashSeed = v
+	}
+	return nil
+}
+
+// Final is cluster_check.
+func (cl *Cluster) Final(f *xtables.FinalCall) error {
+	test := uint64(1<<clOptTotalNodes | 1<<clOptLocalNode | 1<<clOptHashSeed)
+	if f.XFlags&test == test {
+		if uint64(cl.NodeMask) >= uint64(1)<<cl.TotalNodes {
+			return xtables.Errorf("cluster match: `--cluster-local-node' must be <= `--cluster-total-nodes'")
+		}
+		return nil
+	}
+	test = 1<<clOptTotalNodes | 1<<clOptLocalNodeMask | 1<<clOptHashSeed
+	if f.XFlags&test == test {
+		if uint64(cl.NodeMask) >= uint64(1)<<cl.TotalNodes {
+			return xtables.Errorf("cluster match: `--cluster-local-nodemask' too big for `--cluster-total-nodes'")
+		}
+		return nil
+	}
+	if !f.Has(clOptLocalNode) && !f.Has(clOptLocalNodeMask) {
+		return xtables.Errorf("cluster match: `--cluster-local-node' or`--cluster-local-nodemask' is missing")
+	}
+	return nil
+}
+
+func (cl *Cluster) Print(b []byte, ctx *xtables.Context) []byte {
+	b = append(b, " cluster "...)
+	if cl.Flags&clusterFInv != 0 {
+		b = append(b, '!')
+	}
+	b = append(b, "node_mask="...)
+	b = appendHex08(b, cl.NodeMask)
+	b = append(b, " total_nodes="...)
+	b = xtables.AppendUint(b, uint64(cl.TotalNodes))
+	b = append(b, " hash_seed="...)
+	return appendHex08(b, cl.HashSeed)
+}
+
+func (cl *Cluster) Save(b []byte, ctx *xtables.Context) []byte {
+	if cl.Flags&clusterFInv != 0 {
+		b = append(b, " !"...)
+	}
+	b = append(b, " --cluster-local-nodemask "...)
+	b = appendHex08(b, cl.NodeMask)
+	b = append(b, " --cluster-total-nodes "...)
+	b = xtables.AppendUint(b, uint64(cl.TotalNodes))
+	b = append(b, " --cluster-hash-seed "...)
+	return appendHex08(b, cl.HashSeed)
+}

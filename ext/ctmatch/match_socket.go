@@ -1,0 +1,83 @@
+package ctmatch
+
+import "github.com/iptwin/iptwin/xtables"
+
+// socket match (libxt_socket.c, xt_socket.h), revision 3.
+
+const (
+	sockOptTransparent uint = iota
+	sockOptNoWildcard
+	sockOptRestoreSkMark
+)
+
+const (
+	sockTransparent   = 1 << 0 // XT_SOCKET_TRANSPARENT
+	sockNoWildcard    = 1 << 1
+	sockRestoreSkMark = 1 << 2
+)
+
+func init() {
+	xtables.RegisterMatch(&xtables.MatchType{
+		Name:     "socket",
+		Revision: 3,
+		Family:   xtables.AnyFamily,
+		Help: `socket match options:
+  --nowildcard     Do not ignore LISTEN sockets bound on INADDR_ANY
+  --transparent    Ignore non-transparent sockets
+  --restore-skmark Set the packet mark to the socket mark if
+                   the socket matches and transparent / 
+                   nowildcard conditions are satisfied
+
+`,
+		Options: []xtables.Option{
+			{Name: "transparent", ID: sockOptTransparent, Type: xtables.TypeNone},
+			{Name: "nowildcard", ID: sockOptNoWildcard, Type: xtables.TypeNone},
+			{Name: "restore-skmark", ID: sockOptRestoreSkMark, Type: xtables.TypeNone},
+		},
+		New: func() xtables.MatchInfo { return &Socket{} },
+	})
+}
+
+// Socket is struct xt_socket_mtinfo3.
+type Socket struct {
+	Flags uint8
+}
+
+func (s *Socket) Parse(c *xtables.OptionCall) error {
+	switch c.Opt.ID {
+	case sockOptTransparent:
+		s.Flags |= sockTransparent
+	case sockOptNoWildcard:
+		s.Flags |= sockNoWildcard
+	case sockOptRestoreSkMark:
+		s.Flags |= sockRestoreSkMark
+	}
+	return nil
+}
+
+func (s *Socket) Print(b []byte, ctx *xtables.Context) []byte {
+	b = append(b, " socket"...)
+	return s.Save(b, ctx)
+}
+
+func (s *Socket) Save(b []byte, ctx *xtables.Context) []byte {
+	if s.Flags&sockTransparent != 0 {
+		b = append(b, " --transparent"...)
+	}
+	if s.Flags&sockNoWildcard != 0 {
+		b = append(b, " --nowildcard"...)
+	}
+	if s.Flags&sockRestoreSkMark != 0 {
+		b = append(b, " --restore-skmark"...)
+	}
+	return b
+}
+
+// Check: xt_socket registers its matches for PREROUTING and INPUT only.
+func (s *Socket) Check(ctx *xtables.Context) error {
+	allowed := hookMask(xtables.HookPrerouting, xtables.HookInput)
+	if ctx.Hooks&^allowed != 0 {
+		return xtables.ErrInvalidArgument
+	}
+	return nil
+}
