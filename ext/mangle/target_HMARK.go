@@ -1,0 +1,315 @@
+package mangle
+
+import (
+	"net/netip"
+	"strings"
+
+	"github.com/iptwin/iptwin/xtables"
+)
+
+// HMARK target (libxt_HMARK.c, struct xt_hmark_info): sets the packet mark
+// from a hash of selected header fields.
+
+// Option IDs equal the XT_HMARK_* flag bits, as in libxt_HMARK.c.
+const (
+	hmSrcMask uint = iota
+	hmDstMask
+	hmSPI
+	hmSPIMask
+	hmSport
+	hmDport
+	hmSportMask
+	hmDportMask
+	hmProtoMask
+	hmRnd
+	hmModulus
+	hmOffset
+	hmCT
+	hmType // --hmark-tuple; the kernel's bit 13 is XT_HMARK_METHOD_L3
+)
+
+// HMARKMethodL3 is XT_HMARK_METHOD_L3 of Flags.
+const HMARKMethodL3 = 13
+
+const hmPktMask = 1<<hmSrcMask | 1<<hmDstMask | 1<<hmSPIMask | 1<<hmSportMask |
+	1<<hmDportMask | 1<<hmProtoMask | 1<<hmSport | 1<<hmDport | 1<<hmSPI
+
+func init() {
+	opts := []xtables.Option{
+		{Name: "hmark-tuple", ID: hmType, Type: xtables.TypeString},
+		{Name: "hmark-src-prefix", ID: hmSrcMask, Type: xtables.TypePlenMask},
+		{Name: "hmark-dst-prefix", ID: hmDstMask, Type: xtables.TypePlenMask},
+		{Name: "hmark-sport-mask", ID: hmSportMask, Type: xtables.TypeUint16},
+		{Name: "hmark-dport-mask", ID: hmDportMask, Type: xtables.TypeUint16},
+		{Name: "hmark-spi-mask", ID: hmSPIMask, Type: xtables.TypeUint32},
+		{Name: "hmark-sport", ID: hmSport, Type: xtables.TypeUint16},
+		{Name: "hmark-dport", ID: hmDport, Type: xtables.TypeUint16},
+		{Name: "hmark-spi", ID: hmSPI, Type: xtables.TypeUint32},
+		{Name: "hmark-proto-mask", ID: hmProtoMask, Type: xtables.TypeUint16},
+		{Name: "hmark-rnd", ID: hmRnd, Type: xtables.TypeUint32},
+		{Name: "hmark-mod", ID: hmModulus, Type: xtables.TypeUint32, Min: 1, Flags: xtables.Mand},
+		{Name: "hmark-offset", ID: hmOffset, Type: xtables.TypeUint32},
+	}
+	for _, f := range []xtables.Family{xtables.IPv4, xtables.IPv6} {
+		f := f
+		xtables.RegisterTarget(&xtables.TargetType{
+			Name:    "HMARK",
+			Family:  f,
+			Options: opts,
+			New: func() xtables.TargetInfo {
+				z := xtables.ZeroAddr(f)
+				return &HMARK{SrcMask: z, DstMask: z}
+			},
+		})
+	}
+}
+
+// HMARK is struct xt_hmark_info. Ports and SPI are kept in host order.
+type HMARK struct {
+	SrcMask, DstMask  netip.Addr
+	SportMask         uint16 // port_mask.p16.src; with DportMask, port_mask.v32
+	DportMask         uint16
+	Sport, Dport      uint16 // port_set
+	Flags             uint32
+	ProtoMask         uint16
+	HashRnd, HModulus uint32
+	HOffset           uint32
+	tupleSet          uint64 // option bits --hmark-tuple set (cb->xflags in C)
+}
+
+func (h *HMARK) spiMask() uint32 { return uint32(h.SportMask)<<16 | uint32(h.DportMask) }
+func (h *HMARK) spiSet() uint32  { return uint32(h.Sport)<<16 | uint32(h.Dport) }
+
+func (h *HMARK) set(bit uint) { h.Flags |= 1 << bit; h.tupleSet |= 1 << bit }
+
+// tuple is hmark_parse: one tuple word, matched as a prefix of each name.
+func (h *HMARK) tuple(w string, f xtables.Family) bool {
+	is := func(name string) bool {
+		return len(w) <= len(name) && strings.EqualFold(w, name[:len(w)])
+	}
+	switch {
+	case is("ct"):
+		h.set(hmCT)
+	case is("src"):
+		h.SrcMask = xtables.PrefixMask(f, f.Bits())
+		h.set(hmSrcMask)
+	case is("dst"):
+		h.DstMask = xtables.PrefixMask(f, f.Bits())
+		h.set(hmDstMask)
+	case is("sport"):
+		h.SportMask = 0xffff
+		h.set(hmSportMask)
+	case is("dport"):
+		h.DportMask = 0xffff
+		h.set(hmDportMask)
+	case is("proto"):
+		h.ProtoMask = 0xffff
+		h.set(hmProtoMask)
+	case is("spi"):
+		h.SportMask, h.DportMask = 0xffff, 0xffff
+		h.set(hmSPIMask)
+	default:
+		return false
+	}
+	return true
+}
+
+func (h *HMARK) Parse(c *xtables.OptionCall) error {
+	id := c.Opt.ID
+	// --hmark-tuple marks the options it stands for as used.
+	if h.tupleSet&(1<<id) != 0 {
+		return xtables.Errorf("%s: option \"--%s\" can only be used once.\n", c.Ext, c.Opt.Name)
+	}
+	u := c.Val.U64
+	switch id {
+	case hmType:
+		arg := c.Arg
+		for {
+			comma := strings.IndexByte(arg, ',')
+			if comma < 0 {
+				break
+			}
+			if comma == 0 || !h.tuple(arg[:comma], c.Ctx.Family) {
+				return xtables.Errorf("Bad type \"%s\"", arg)
+			}
+			arg = arg[comma+1:]
+		}
+		if arg == "" {
+			return xtables.Errorf("\"--hmark-tuple\" requires a list of types with no spaces, e.g. src,dst,sport,dport,proto")
+		}
+		if !h.tuple(arg, c.Ctx.Family) {
+			return xtables.Errorf("Bad type \"%s\"", arg)
+		}
+		return nil
+	case hmSrcMask:
+		h.SrcMask = c.Val.Mask
+	case hmDstMask:
+		h.DstMask = c.Val.Mask
+	case hmSPI:
+		h.Sport, h.Dport = uint16(u>>16), uint16(u)
+	case hmSport:
+		h.Sport = uint16(u)
+	case hmDport:
+		h.Dport = uint16(u)
+	case hmSportMask:
+		h.SportMask = uint16(u)
+	case hmDportMask:
+		h.DportMask = uint16(u)
+	case hmSPIMask:
+		h.SportMask, h.DportMask = uint16(u>>16), uint16(u)
+	case hmProtoMask:
+		h.ProtoMask = uint16(u)
+	case hmRnd:
+		h.HashRnd = uint32(u)
+	case hmModulus:
+		h.HModulus = uint32(u)
+	case hmOffset:
+		h.HOffset = uint32(u)
+	}
+	h.Flags |= 1 << id
+	return nil
+}
+
+func (h *HMARK) Final(f *xtables.FinalCall) error {
+	x := f.XFlags | h.tupleSet
+	switch {
+	case x&(1<<hmModulus) == 0:
+		return xtables.Errorf("--hmark-mod is mandatory")
+	case x&(1<<hmRnd) == 0:
+		return xtables.Errorf("--hmark-rnd is mandatory")
+	case x&(1<<hmSPIMask) != 0 && x&(1<<hmSportMask|1<<hmDportMask) != 0:
+		return xtables.Errorf("you cannot use --hmark-spi-mask and --hmark-?port-mask,at the same time")
+	case x&hmPktMask == 0 && x&(1<<hmCT) == 0:
+		return xtables.Errorf("you have to specify --hmark-tuple at least")
+	}
+	return nil
+}
+
+func (h *HMARK) has(bit uint) bool { return h.Flags&(1<<bit) != 0 }
+
+func (h *HMARK) Print(b []byte, ctx *xtables.Context) []byte {
+	b = append(b, " HMARK "...)
+	if h.has(hmModulus) {
+		b = append(xtables.AppendUint(append(b, "mod "...), uint64(h.HModulus)), ' ')
+	}
+	if h.has(hmOffset) {
+		b = append(xtables.AppendHex(append(b, "+ "...), uint64(h.HOffset)), ' ')
+	}
+	if h.has(hmCT) {
+		b = append(b, "ct, "...)
+	}
+	if h.has(hmSrcMask) {
+		b = append(appendMaskLen(append(b, "src-prefix "...), h.SrcMask), ' ')
+	}
+	if h.has(hmDstMask) {
+		b = append(appendMaskLen(append(b, "dst-prefix "...), h.DstMask), ' ')
+	}
+	item := func(name string, v uint32) {
+		b = append(b, name...)
+		b = append(xtables.AppendHex(append(b, ' '), uint64(v)), ' ')
+	}
+	if h.has(hmSportMask) {
+		item("sport-mask", uint32(h.SportMask))
+	}
+	if h.has(hmDportMask) {
+		item("dport-mask", uint32(h.DportMask))
+	}
+	if h.has(hmSPIMask) {
+		item("spi-mask", h.spiMask())
+	}
+	if h.has(hmSport) {
+		item("sport", uint32(h.Sport))
+	}
+	if h.has(hmDport) {
+		item("dport", uint32(h.Dport))
+	}
+	if h.has(hmSPI) {
+		item("spi", h.spiSet())
+	}
+	if h.has(hmProtoMask) {
+		item("proto-mask", uint32(h.ProtoMask))
+	}
+	if h.has(hmRnd) {
+		item("rnd", h.HashRnd)
+	}
+	return b
+}
+
+// appendMaskLen prints a mask as its prefix length; for IPv6 a
+// non-contiguous mask as an address (xtables_ip6mask_to_numeric + 1).
+func appendMaskLen(b []byte, m netip.Addr) []byte {
+	n := xtables.MaskBits(m)
+	if n < 0 && m.Is6() {
+		return m.AppendTo(b)
+	}
+	return xtables.AppendUint(b, uint64(uint32(int32(n))))
+}
+
+func (h *HMARK) Save(b []byte, ctx *xtables.Context) []byte {
+	if h.has(hmSrcMask) {
+		b = append(b, " --hmark-src-prefix "...)
+		b = appendInt(b, xtables.MaskBits(h.SrcMask))
+	}
+	if h.has(hmDstMask) {
+		b = append(b, " --hmark-dst-prefix "...)
+		b = appendInt(b, xtables.MaskBits(h.DstMask))
+	}
+	item := func(name string, v uint32, digits int) {
+		b = append(b, name...)
+		b = appendHexN(append(b, ' '), uint64(v), digits)
+	}
+	if h.has(hmSportMask) {
+		item(" --hmark-sport-mask", uint32(h.SportMask), 4)
+	}
+	if h.has(hmDportMask) {
+		item(" --hmark-dport-mask", uint32(h.DportMask), 4)
+	}
+	if h.has(hmSPIMask) {
+		item(" --hmark-spi-mask", h.spiMask(), 8)
+	}
+	if h.has(hmSport) {
+		item(" --hmark-sport", uint32(h.Sport), 4)
+	}
+	if h.has(hmDport) {
+		item(" --hmark-dport", uint32(h.Dport), 4)
+	}
+	if h.has(hmSPI) {
+		item(" --hmark-spi", h.spiSet(), 8)
+	}
+	if h.has(hmProtoMask) {
+		item(" --hmark-proto-mask", uint32(h.ProtoMask), 2)
+	}
+	if h.has(hmRnd) {
+		item(" --hmark-rnd", h.HashRnd, 8)
+	}
+	if h.has(hmModulus) {
+		b = xtables.AppendUint(append(b, " --hmark-mod "...), uint64(h.HModulus))
+	}
+	if h.has(hmOffset) {
+		b = xtables.AppendUint(append(b, " --hmark-offset "...), uint64(h.HOffset))
+	}
+	if h.has(hmCT) {
+		b = append(b, " --hmark-tuple ct"...)
+	}
+	return b
+}
+
+func appendInt(b []byte, n int) []byte {
+	if n < 0 {
+		b = append(b, '-')
+		n = -n
+	}
+	return xtables.AppendUint(b, uint64(n))
+}
+
+// Check is hmark_tg_check.
+func (h *HMARK) Check(ctx *xtables.Context) error {
+	switch {
+	case h.HModulus == 0,
+		h.ProtoMask != 0 && h.has(HMARKMethodL3),
+		h.has(hmSPIMask) && (h.has(hmSportMask) || h.has(hmDportMask)),
+		h.has(hmSPI) && (h.has(hmSport) || h.has(hmDport)):
+		return errInval
+	}
+	return nil
+}

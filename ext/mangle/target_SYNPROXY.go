@@ -1,0 +1,111 @@
+package mangle
+
+import "github.com/iptwin/iptwin/xtables"
+
+// SYNPROXY target (libxt_SYNPROXY.c, struct xt_synproxy_info). The values
+// are parsed as 32-bit numbers and cut to the struct's field widths, as the
+// C code does.
+
+const (
+	spOptSackPerm uint = iota
+	spOptTimestamp
+	spOptWscale
+	spOptMSS
+	spOptECN
+)
+
+// Option bits of xt_synproxy_info.
+const (
+	SynproxyOptMSS       = 0x01
+	SynproxyOptWscale    = 0x02
+	SynproxyOptSackPerm  = 0x04
+	SynproxyOptTimestamp = 0x08
+	SynproxyOptECN       = 0x10
+)
+
+func init() {
+	xtables.RegisterTarget(&xtables.TargetType{
+		Name:   "SYNPROXY",
+		Family: xtables.AnyFamily,
+		Options: []xtables.Option{
+			{Name: "sack-perm", ID: spOptSackPerm, Type: xtables.TypeNone},
+			{Name: "timestamp", ID: spOptTimestamp, Type: xtables.TypeNone},
+			{Name: "wscale", ID: spOptWscale, Type: xtables.TypeUint32},
+			{Name: "mss", ID: spOptMSS, Type: xtables.TypeUint32},
+			{Name: "ecn", ID: spOptECN, Type: xtables.TypeNone},
+		},
+		New: func() xtables.TargetInfo { return &Synproxy{} },
+	})
+}
+
+// Synproxy is struct xt_synproxy_info.
+type Synproxy struct {
+	Options uint8
+	Wscale  uint8
+	MSS     uint16
+}
+
+func (s *Synproxy) Parse(c *xtables.OptionCall) error {
+	switch c.Opt.ID {
+	case spOptSackPerm:
+		s.Options |= SynproxyOptSackPerm
+	case spOptTimestamp:
+		s.Options |= SynproxyOptTimestamp
+	case spOptWscale:
+		s.Options |= SynproxyOptWscale
+		s.Wscale = uint8(c.Val.U64)
+	case spOptMSS:
+		s.Options |= SynproxyOptMSS
+		s.MSS = uint16(c.Val.U64)
+	case spOptECN:
+		s.Options |= SynproxyOptECN
+	}
+	return nil
+}
+
+func (s *Synproxy) Print(b []byte, ctx *xtables.Context) []byte {
+	b = append(b, " SYNPROXY "...)
+	if s.Options&SynproxyOptSackPerm != 0 {
+		b = append(b, "sack-perm "...)
+	}
+	if s.Options&SynproxyOptTimestamp != 0 {
+		b = append(b, "timestamp "...)
+	}
+	if s.Options&SynproxyOptWscale != 0 {
+		b = append(xtables.AppendUint(append(b, "wscale "...), uint64(s.Wscale)), ' ')
+	}
+	if s.Options&SynproxyOptMSS != 0 {
+		b = append(xtables.AppendUint(append(b, "mss "...), uint64(s.MSS)), ' ')
+	}
+	if s.Options&SynproxyOptECN != 0 {
+		b = append(b, "ecn "...)
+	}
+	return b
+}
+
+func (s *Synproxy) Save(b []byte, ctx *xtables.Context) []byte {
+	if s.Options&SynproxyOptSackPerm != 0 {
+		b = append(b, " --sack-perm"...)
+	}
+	if s.Options&SynproxyOptTimestamp != 0 {
+		b = append(b, " --timestamp"...)
+	}
+	if s.Options&SynproxyOptWscale != 0 {
+		b = xtables.AppendUint(append(b, " --wscale "...), uint64(s.Wscale))
+	}
+	if s.Options&SynproxyOptMSS != 0 {
+		b = xtables.AppendUint(append(b, " --mss "...), uint64(s.MSS))
+	}
+	if s.Options&SynproxyOptECN != 0 {
+		b = append(b, " --ecn"...)
+	}
+	return b
+}
+
+// Check is synproxy_tg4_check/tg6_check: -p tcp, INPUT and FORWARD only.
+func (s *Synproxy) Check(ctx *xtables.Context) error {
+	if !isProto(ctx, protoTCP) || hooksOutside(ctx, 1<<xtables.HookInput|1<<xtables.HookForward) {
+		return errInval
+	}
+	return nil
+}
