@@ -1,2 +1,15 @@
-// Package rate holds matches that count and limit: limit, hashlimit, recent, quota, statistic, rateest, nfacct, time, cpu, cgroup.
+// Package rate holds the extensions that count, limit and schedule:
+//
+//   - limit (native nft limit round trip), hashlimit (revision 3, packets
+//     or bytes, rate-match), recent (revision 1), quota, statistic (random
+//     and nth), cpu, time, cgroup (revision 2: --path, --cgroup), devgroup
+//     (names from /etc/iproute2/group);
+//   - rateest match and the RATEEST target, whose estimators are host
+//     objects found in the stored rules of both families;
+//   - nfacct match, checked against the host's nfacct objects (package
+//     nfacct keeps them).
+//
+// Each file mirrors one libxt_*.c: the option table, parse, final check,
+// print (-L) and save (-S), and Check for what the kernel's checkentry
+// refuses.
 package rate

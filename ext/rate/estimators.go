@@ -1,0 +1,150 @@
+package rate
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/iptwin/iptwin/state"
+	"github.com/iptwin/iptwin/xtables"
+)
+
+// Rate estimators are host objects that rules make: a RATEEST rule creates
+// one, and it lives as long as a RATEEST target or rateest match refers to
+// it. They are shared by both families, as the kernel keeps them per
+// network namespace.
+
+// estParams are an estimator's parameters; known is false for one that
+// only rateest matches refer to in the stored rules.
+type estParams struct {
+	Interval int8
+	EwmaLog  uint8
+	known    bool
+}
+
+func init() {
+	state.RegisterObjects("rateest", loadEstimators)
+}
+
+// ruleFiles are the state directory's rule sets (state's rulesFile).
+var ruleFiles = []string{"rules-ipv4", "rules-ipv6"}
+
+// loadEstimators finds the estimators the stored rules of both families
+// refer to.
+func loadEstimators(dir string) (func(string) (any, bool), error) {
+	est := map[string]estParams{}
+	for _, f := range ruleFiles {
+		data, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.Contains(line, "rateest") {
+				scanEstimators(line, est)
+			}
+		}
+	}
+	return func(name string) (any, bool) {
+		p, ok := est[name]
+		return p, ok
+	}, nil
+}
+
+// scanEstimators adds the estimators one saved rule line refers to.
+func scanEstimators(line string, est map[string]estParams) {
+	args := splitSaveLine(line)
+	var tg RATEEST
+	haveTarget := false
+	for i := 0; i+1 < len(args); i++ {
+		v := args[i+1]
+		switch args[i] {
+		case "-j":
+			haveTarget = v == "RATEEST"
+		case "--rateest", "--rateest1", "--rateest2":
+			if _, ok := est[cString(v, ifNameSize)]; !ok {
+				est[cString(v, ifNameSize)] = estParams{}
+			}
+		case "--rateest-name":
+			tg.Name = cString(v, ifNameSize)
+		case "--rateest-interval":
+			tg.uInterval, _ = rateestGetTime(v)
+		case "--rateest-ewmalog":
+			tg.uEwmaLog, _ = rateestGetTime(v)
+		}
+	}
+	if haveTarget && tg.Final(&xtables.FinalCall{XFlags: 1<<rateestOptInterval | 1<<rateestOptEwmalog}) == nil {
+		est[tg.Name] = estParams{Interval: tg.Interval, EwmaLog: tg.EwmaLog, known: true}
+	}
+}
+
+// pending holds the estimators made by RATEEST rules of the command being
+// run, keyed by its object store: the stored rules do not have them yet.
+var pending struct {
+	sync.Mutex
+	m map[xtables.ObjectStore]map[string]estParams
+}
+
+func lookupEstimator(ctx *xtables.Context, name string) (estParams, bool) {
+	if ctx.Objects == nil {
+		return estParams{}, false
+	}
+	pending.Lock()
+	p, ok := pending.m[ctx.Objects][name]
+	pending.Unlock()
+	if ok {
+		return p, true
+	}
+	if v, ok := ctx.Objects.Lookup("rateest", name); ok {
+		p, _ := v.(estParams)
+		return p, true
+	}
+	return estParams{}, false
+}
+
+func addEstimator(ctx *xtables.Context, name string, p estParams) {
+	if ctx.Objects == nil {
+		return
+	}
+	pending.Lock()
+	defer pending.Unlock()
+	if pending.m == nil {
+		pending.m = map[xtables.ObjectStore]map[string]estParams{}
+	}
+	if pending.m[ctx.Objects] == nil {
+		pending.m[ctx.Objects] = map[string]estParams{}
+	}
+	pending.m[ctx.Objects][name] = p
+}
+
+// splitSaveLine splits a saved rule into words: blanks separate them,
+// double quotes group, a backslash escapes the next character.
+func splitSaveLine(line string) []string {
+	var out []string
+	var w []byte
+	in, quoted := false, false
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == '\\' && i+1 < len(line):
+			i++
+			w = append(w, line[i])
+			in = true
+		case c == '"':
+			quoted = !quoted
+			in = true
+		case (c == ' ' || c == '\t' || c == '\n') && !quoted:
+			if in {
+				out = append(out, string(w))
+				w, in = w[:0], false
+			}
+		default:
+			w = append(w, c)
+			in = true
+		}
+	}
+	if in {
+		out = append(out, string(w))
+	}
+	return out
+}
