@@ -52,7 +52,12 @@ func serviceToPort(name string, ctx *xtables.Context) int {
 
 // parsePorts is parse_ports of libxt_NAT.c: "port", "port-port" or
 // "port-port/base"; only the first port and the base may be service names.
-func parsePorts(arg string, portok bool, r *Range, ctx *xtables.Context) error {
+//
+// zeroBase accepts a base of 0: the targets whose kernel struct has no base
+// port save a shifted range as "/0", and iptwin keeps rules as save lines
+// in its state file, so that form must read back (the real tool refuses
+// it). See the package notes.
+func parsePorts(arg string, portok, zeroBase bool, r *Range, ctx *xtables.Context) error {
 	if !portok {
 		return xtables.Errorf("Need TCP, UDP, SCTP or DCCP with port specification")
 	}
@@ -98,6 +103,9 @@ func parsePorts(arg string, portok bool, r *Range, ctx *xtables.Context) error {
 
 	// Trailing garbage after the base is ignored, as in the C code.
 	base, _, ok := xtables.StrToUint(arg, 1, 65535)
+	if !ok && zeroBase {
+		base, _, ok = xtables.StrToUint(arg, 0, 0)
+	}
 	if !ok {
 		p := serviceToPort(arg, ctx)
 		if p < 0 {
@@ -125,7 +133,7 @@ func inetPton(f xtables.Family, s string) (netip.Addr, bool) {
 // parseTo is parse_to of libxt_NAT.c: [addr[-addr]][:ports], IPv6
 // addresses in brackets when ports follow. Its pointer arithmetic is kept:
 // a colon at offset 2 ("[]:80", but also "12:80") means "ports only".
-func parseTo(orig string, portok bool, r *Range, ctx *xtables.Context) error {
+func parseTo(orig string, portok, zeroBase bool, r *Range, ctx *xtables.Context) error {
 	f := ctx.Family
 	arg := orig
 	var start string // the address part (the C code cuts it with NULs)
@@ -151,7 +159,7 @@ func parseTo(orig string, portok bool, r *Range, ctx *xtables.Context) error {
 	}
 
 	if colon >= 0 {
-		if err := parsePorts(arg[colon+1:], portok, r, ctx); err != nil {
+		if err := parsePorts(arg[colon+1:], portok, zeroBase, r, ctx); err != nil {
 			return err
 		}
 		// Starts with a colon, or "[]:": no address.

@@ -126,11 +126,11 @@ func (n *NAT) Parse(c *xtables.OptionCall) error {
 	r := &n.Range
 	switch c.Opt.ID {
 	case optToDest, optToSrc:
-		if err := parseTo(c.Arg, ok, r, c.Ctx); err != nil {
+		if err := parseTo(c.Arg, ok, !n.kind.hasBase, r, c.Ctx); err != nil {
 			return err
 		}
 	case optToPorts:
-		if err := parsePorts(c.Arg, ok, r, c.Ctx); err != nil {
+		if err := parsePorts(c.Arg, ok, !n.kind.hasBase, r, c.Ctx); err != nil {
 			return err
 		}
 	case optPersistent:
