@@ -4,8 +4,8 @@
 // (libip6t_SNPT.c, libip6t_DNPT.c), with the checks the kernel makes when
 // such a rule is committed: table, hooks, and for SNPT/DNPT the prefixes.
 //
-// One known difference from iptables 1.8.9: SNAT, MASQUERADE (both
-// families) and IPv6 SNAT keep no base port, so "-p tcp -j SNAT
+// One known difference from iptables 1.8.9: SNAT and MASQUERADE (both
+// families) keep no base port in their kernel structs, so "-p tcp -j SNAT
 // --to-source 1.1.1.1:1000-2000/5" is saved as ".../0", which the real
 // tool would refuse to read back ("Port `0' not valid"). iptwin keeps its
 // rules as save lines, so those targets accept a base of 0 to keep the
