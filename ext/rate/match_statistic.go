@@ -41,7 +41,8 @@ func init() {
 }
 
 // Statistic is struct xt_statistic_info; Probability is u.random, Every,
-// Packet and Count are u.nth (the same storage in the kernel struct).
+// Packet and Count are u.nth. Probability and Every share their storage
+// in the C union, so Parse keeps them equal.
 type Statistic struct {
 	Mode, Flags   uint16
 	Probability   uint32
@@ -69,8 +70,10 @@ func (s *Statistic) Parse(c *xtables.OptionCall) error {
 			return xtables.Errorf("%s: bad value for option \"--%s\", or out of range (%d-%d).\n", c.Ext, c.Opt.Name, 0, 1)
 		}
 		s.Probability = lround32(0x80000000 * v)
+		s.Every = s.Probability
 	case statOptEvery:
 		s.Every = uint32(c.Val.U64) - 1
+		s.Probability = s.Every
 	case statOptPacket:
 		s.Packet = uint32(c.Val.U64)
 	}
@@ -92,16 +95,11 @@ func (s *Statistic) Final(f *xtables.FinalCall) error {
 	if s.Mode == statModeNth && !f.Has(statOptEvery) && !f.Has(statOptPacket) {
 		return xtables.Errorf("--every and --packet must be specified when using nth mode")
 	}
-	// Every is already decreased; in random mode the fields alias the
-	// probability, as in the C union.
-	every, packet := s.Every, s.Packet
-	if s.Mode == statModeRandom {
-		every, packet = s.Probability, 0
-	}
-	if packet > every {
+	// Every is already decreased.
+	if s.Packet > s.Every {
 		return xtables.Errorf("the --packet p must be 0 <= p <= n-1")
 	}
-	s.Count = every - packet
+	s.Count = s.Every - s.Packet
 	return nil
 }
 
