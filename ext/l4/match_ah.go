@@ -1,0 +1,63 @@
+package l4
+
+import "github.com/iptwin/iptwin/xtables"
+
+// ah match for IPv4 (libipt_ah.c, struct ipt_ah): the spi only.
+
+const ahInvSPI = 0x01 // IPT_AH_INV_SPI
+
+func init() {
+	xtables.RegisterMatch(&xtables.MatchType{
+		Name:   "ah",
+		Family: xtables.IPv4,
+		Options: []xtables.Option{
+			{Name: "ahspi", ID: 0, Type: xtables.TypeUint32RC, Flags: xtables.Invert},
+		},
+		New: func() xtables.MatchInfo { return &AH{Spis: [2]uint32{0, 0xffffffff}} },
+		Help: "ah match options:\n" +
+			"[!] --ahspi spi[:spi]\n" +
+			"\t\t\t\tmatch spi (range)\n",
+	})
+}
+
+// AH is struct ipt_ah.
+type AH struct {
+	Spis     [2]uint32
+	InvFlags uint8
+}
+
+func (a *AH) Parse(c *xtables.OptionCall) error {
+	setRange32(&a.Spis, &c.Val)
+	if c.Invert {
+		a.InvFlags |= ahInvSPI
+	}
+	return nil
+}
+
+// Check is the kernel's protocol check (ipt_ah is for -p ah).
+func (a *AH) Check(ctx *xtables.Context) error { return checkProto(ctx, 51) }
+
+func (a *AH) Print(b []byte, ctx *xtables.Context) []byte {
+	b = append(b, " ah "...) // the trailing space is the C code's
+	b = appendSpis(b, "spi", a.Spis[0], a.Spis[1], a.InvFlags&ahInvSPI != 0)
+	if a.InvFlags&^ahInvSPI != 0 {
+		b = append(b, " Unknown invflags: 0x"...)
+		b = appendHexUpper(b, uint64(a.InvFlags&^ahInvSPI))
+	}
+	return b
+}
+
+func (a *AH) Save(b []byte, ctx *xtables.Context) []byte {
+	if a.Spis == [2]uint32{0, 0xffffffff} {
+		return b
+	}
+	return appendSaveRange(b, "--ahspi", uint64(a.Spis[0]), uint64(a.Spis[1]), a.InvFlags&ahInvSPI != 0)
+}
+
+// SaveState keeps an inverted full range, which Save drops.
+func (a *AH) SaveState(b []byte, ctx *xtables.Context) []byte {
+	if a.Spis == [2]uint32{0, 0xffffffff} && a.InvFlags&ahInvSPI != 0 {
+		return append(b, " ! --ahspi 0:4294967295"...)
+	}
+	return a.Save(b, ctx)
+}

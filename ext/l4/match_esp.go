@@ -1,0 +1,66 @@
+package l4
+
+import "github.com/iptwin/iptwin/xtables"
+
+// esp match (libxt_esp.c, struct xt_esp).
+
+const espInvSPI = 0x01 // XT_ESP_INV_SPI
+
+func init() {
+	xtables.RegisterMatch(&xtables.MatchType{
+		Name:   "esp",
+		Family: xtables.AnyFamily,
+		Options: []xtables.Option{
+			{Name: "espspi", ID: 0, Type: xtables.TypeUint32RC, Flags: xtables.Invert},
+		},
+		New: func() xtables.MatchInfo { return &ESP{Spis: [2]uint32{0, 0xffffffff}} },
+		Help: "esp match options:\n" +
+			"[!] --espspi spi[:spi]\n" +
+			"\t\t\t\tmatch spi (range)\n",
+	})
+}
+
+// ESP is struct xt_esp.
+type ESP struct {
+	Spis     [2]uint32
+	InvFlags uint8
+}
+
+func (e *ESP) Parse(c *xtables.OptionCall) error {
+	setRange32(&e.Spis, &c.Val) // no min > max check, as XTTYPE_UINT32RC
+	if c.Invert {
+		e.InvFlags |= espInvSPI
+	}
+	return nil
+}
+
+// Check is the kernel's protocol check (the match is for -p esp).
+func (e *ESP) Check(ctx *xtables.Context) error { return checkProto(ctx, 50) }
+
+func (e *ESP) Print(b []byte, ctx *xtables.Context) []byte {
+	b = append(b, " esp"...)
+	if e.Spis != [2]uint32{0, 0xffffffff} || e.InvFlags&espInvSPI != 0 {
+		b = append(b, ' ')
+		b = appendSpis(b, "spi", e.Spis[0], e.Spis[1], e.InvFlags&espInvSPI != 0)
+	}
+	if e.InvFlags&^espInvSPI != 0 {
+		b = append(b, " Unknown invflags: 0x"...)
+		b = appendHexUpper(b, uint64(e.InvFlags&^espInvSPI))
+	}
+	return b
+}
+
+func (e *ESP) Save(b []byte, ctx *xtables.Context) []byte {
+	if e.Spis == [2]uint32{0, 0xffffffff} {
+		return b
+	}
+	return appendSaveRange(b, "--espspi", uint64(e.Spis[0]), uint64(e.Spis[1]), e.InvFlags&espInvSPI != 0)
+}
+
+// SaveState keeps an inverted full range, which Save drops.
+func (e *ESP) SaveState(b []byte, ctx *xtables.Context) []byte {
+	if e.Spis == [2]uint32{0, 0xffffffff} && e.InvFlags&espInvSPI != 0 {
+		return append(b, " ! --espspi 0:4294967295"...)
+	}
+	return e.Save(b, ctx)
+}
