@@ -235,12 +235,18 @@ func (h *HMARK) Print(b []byte, ctx *xtables.Context) []byte {
 	return b
 }
 
-// appendMaskLen prints a mask as its prefix length; for IPv6 a
-// non-contiguous mask as an address (xtables_ip6mask_to_numeric + 1).
+// appendMaskLen prints a mask as its prefix length; for IPv6 it is
+// xtables_ip6mask_to_numeric()+1: a non-contiguous mask as an address, and
+// nothing for /128 (the C code points one past "").
 func appendMaskLen(b []byte, m netip.Addr) []byte {
 	n := xtables.MaskBits(m)
-	if n < 0 && m.Is6() {
-		return m.AppendTo(b)
+	if m.Is6() {
+		switch n {
+		case -1:
+			return m.AppendTo(b)
+		case 128:
+			return b
+		}
 	}
 	return xtables.AppendUint(b, uint64(uint32(int32(n))))
 }
