@@ -90,12 +90,9 @@ func (s *Set) parseElems(cmd, arg string, names xtables.Resolver, sets func(stri
 func (s *Set) checkAllowed(cmd string, spans []span) *Error {
 	for i, sp := range spans {
 		k := s.Type.comps[i]
-		ipRanges := cmd != "test" || s.Type.kind == kindBitmap && k == compIP
-		if k == compIP && s.Type.kind == kindBitmap {
-			ipRanges = cmd != "test"
-		}
+		ipRanges := cmd != "test"
 		switch {
-		case k == compIP && sp.cidr >= 0 && !ipRanges:
+		case k == compIP && sp.cidr >= 0 && !ipRanges && s.Type.kind == kindBitmap:
 			return errf("IP/CIDR range is not allowed in command %s with set type %s and family %s", cmd, s.Type.Name, s.Family.String())
 		case (k == compIP || k == compNet) && sp.isRange && (!ipRanges || k == compNet && i > 0 && s.Type.Name != "hash:net,net" && s.Type.Name != "hash:net,port,net"):
 			return errf("FROM-TO IP range is not allowed in command %s with set type %s and family %s", cmd, s.Type.Name, s.Family.String())
@@ -120,6 +117,12 @@ func (s *Set) expand(k compKind, sp span, cmd string) ([]Comp, *Error) {
 			return []Comp{{Addr: s.maskIP(sp.from), Cidr: bits}}, nil
 		}
 		from, to := v4(sp.from), v4(sp.to)
+		if cmd == "test" && sp.cidr >= 0 {
+			// A hash tests the network's first address and shows the
+			// element as given.
+			a := fromV4(from & maskOf(sp.cidr))
+			return []Comp{{Addr: s.maskIP(a), Cidr: bits, shownCidr: sp.cidr}}, nil
+		}
 		if sp.cidr >= 0 {
 			if sp.cidr == 0 && s.Type.kind == kindHash {
 				return nil, errf("Invalid range, covers the whole address space")

@@ -96,7 +96,7 @@ func (r *runner) report(e *Error, ev *env) int {
 	}
 	var b strings.Builder
 	b.WriteString("ipset v" + Version + ": ")
-	if r.line > 0 && e.Code != 2 {
+	if r.line > 0 && e.Code != 2 && !e.noLine {
 		b.WriteString("Error in line " + strconv.Itoa(r.line) + ": ")
 	}
 	b.WriteString(e.Msg + "\n")
@@ -820,11 +820,9 @@ func (r *runner) listADT(cmd string, s *Set, member string, e *Entry, before, af
 		}
 		shown := member
 		if ref != "" {
-			if isBefore {
-				shown += " before " + ref
-			} else {
-				shown += " after " + ref
-			}
+			// ipset prints the element from the reply, whose flags no
+			// longer say "before": both forms come out as "after".
+			shown += " after " + ref
 		}
 		if ok {
 			if !ev.quiet {

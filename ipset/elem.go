@@ -14,6 +14,9 @@ import (
 type Error struct {
 	Code int
 	Msg  string
+	// noLine: ipset prints this one without restore's "Error in line
+	// N: " (a message made of several accumulated reports).
+	noLine bool
 }
 
 func (e *Error) Error() string { return e.Msg }
@@ -242,7 +245,7 @@ func parsePortSpan(s string, fam Family, names xtables.Resolver, withProto bool)
 				return uint16(v), nil
 			}
 		}
-		return 0, syntaxErr("cannot parse '%s' as a %s port", p, pname)
+		return 0, &Error{Code: 1, noLine: true, Msg: fmt.Sprintf("Syntax error: '%s' is invalid as number\nSyntax error: '%s' is invalid as number\ncannot parse '%s' as a %s port", p, pname, p, pname)}
 	}
 	if i := strings.IndexByte(port, '-'); i >= 0 {
 		a, err := one(port[:i])
@@ -353,6 +356,9 @@ func macString(m [6]byte) string {
 func (s *Set) compString(k compKind, c Comp, names xtables.Resolver) string {
 	switch k {
 	case compIP:
+		if c.shownCidr > 0 {
+			return c.Addr.String() + "/" + strconv.Itoa(c.shownCidr)
+		}
 		return c.Addr.String()
 	case compNet:
 		if c.Cidr == s.bits() {

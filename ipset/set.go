@@ -18,6 +18,8 @@ type Comp struct {
 	Iface   string     // compIface
 	Physdev bool       // compIface
 	Name    string     // compSet
+	// shownCidr is the "/cidr" a tested address was given with.
+	shownCidr int
 }
 
 // Entry is an element with its extensions.

@@ -28,9 +28,9 @@ func appendSaveString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// appendMAC is xtables_print_mac: upper-case hex bytes joined by ':'.
+// appendMAC is xtables_print_mac: lower-case hex bytes joined by ':'.
 func appendMAC(b []byte, m [6]byte) []byte {
-	const digits = "0123456789ABCDEF"
+	const digits = "0123456789abcdef"
 	for i, c := range m {
 		if i > 0 {
 			b = append(b, ':')
