@@ -50,10 +50,12 @@ type IPRange struct {
 }
 
 // warnOut receives the "reversed range" warning the C code prints on
-// stderr while parsing.
+// stderr while parsing. The extension contract has no way to reach the
+// command's own stderr, so it goes to the process's.
 var warnOut = func(s string) { fmt.Fprint(os.Stderr, s) }
 
-func parseIPRange(arg string, f xtables.Family, opt string) (lo, hi netip.Addr, err error) {
+func parseIPRange(arg string, ctx *xtables.Context, opt string) (lo, hi netip.Addr, err error) {
+	f := ctx.Family
 	from, to := arg, arg
 	if i := bytes.IndexByte([]byte(arg), '-'); i >= 0 {
 		from, to = arg[:i], arg[i+1:]
@@ -70,7 +72,9 @@ func parseIPRange(arg string, f xtables.Family, opt string) (lo, hi netip.Addr, 
 			return lo, hi, badValue("iprange", opt, s)
 		}
 	}
-	if from != arg && r[0].Compare(r[1]) > 0 {
+	// Printed while the command line is parsed, not again when iptwin
+	// reads its state back.
+	if from != arg && r[0].Compare(r[1]) > 0 && !ctx.State {
 		warnOut(fmt.Sprintf("xt_iprange: range %s-%s is reversed and will never match\n", from, to))
 	}
 	return r[0], r[1], nil
@@ -80,7 +84,7 @@ func (m *IPRange) Parse(c *xtables.OptionCall) error {
 	var err error
 	switch c.Opt.ID {
 	case iprangeOptSrc:
-		if m.SrcMin, m.SrcMax, err = parseIPRange(c.Arg, c.Ctx.Family, "--src-range"); err != nil {
+		if m.SrcMin, m.SrcMax, err = parseIPRange(c.Arg, c.Ctx, "--src-range"); err != nil {
 			return err
 		}
 		m.Flags |= iprangeSrc
@@ -88,7 +92,7 @@ func (m *IPRange) Parse(c *xtables.OptionCall) error {
 			m.Flags |= iprangeSrcInv
 		}
 	case iprangeOptDst:
-		if m.DstMin, m.DstMax, err = parseIPRange(c.Arg, c.Ctx.Family, "--dst-range"); err != nil {
+		if m.DstMin, m.DstMax, err = parseIPRange(c.Arg, c.Ctx, "--dst-range"); err != nil {
 			return err
 		}
 		m.Flags |= iprangeDst

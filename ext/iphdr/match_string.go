@@ -182,11 +182,41 @@ func (m *String) Check(ctx *xtables.Context) error {
 		return xtables.ErrInvalidArgument
 	}
 	switch m.Algo {
-	case "bm", "kmp", "fsm":
+	case "bm", "kmp":
+		return nil
+	case "fsm":
+		if !fsmPatternOK(m.Pattern, m.Flags&strFlagICase != 0) {
+			return xtables.ErrInvalidArgument
+		}
 		return nil
 	}
-	return xtables.ErrNoChain
+	return errNoTextSearch
 }
+
+// fsmPatternOK is fsm_init's check (lib/ts_fsm.c): the pattern is an array
+// of 4-byte struct ts_fsm_token {u16 type (host order); u8 recur; u8
+// value}, type <= TS_FSM_TYPE_MAX (13), recur <= TS_FSM_RECUR_MAX (4), a
+// HEAD_IGNORE only on a first token that is not the last; no icase.
+func fsmPatternOK(p []byte, icase bool) bool {
+	if len(p)%4 != 0 || len(p) == 0 || icase {
+		return false
+	}
+	n := len(p) / 4
+	for i := 0; i < n; i++ {
+		typ := uint16(p[4*i]) | uint16(p[4*i+1])<<8
+		recur := p[4*i+2]
+		if typ > 13 || recur > 4 {
+			return false
+		}
+		if recur == 4 && (i != 0 || i == n-1) {
+			return false
+		}
+	}
+	return true
+}
+
+// errNoTextSearch is ENOENT from textsearch_prepare (no ts_<algo> module).
+var errNoTextSearch = &xtables.KernelError{Errno: "No such file or directory"}
 
 // isHexString: the pattern is printed in hex when it has a character
 // that is not printable (C locale) or ends in a backslash.
