@@ -1,6 +1,8 @@
 package report
 
 import (
+	"strings"
+
 	"github.com/iptwin/iptwin/xtables"
 )
 
@@ -51,7 +53,20 @@ func (t *IdleTimer) Parse(c *xtables.OptionCall) error {
 	case idletimerOptTimeout:
 		t.Timeout = uint32(c.Val.U64)
 	case idletimerOptLabel:
-		t.Label = cString(c.Arg, idletimerLabelSize)
+		label := c.Arg
+		if c.Ctx != nil && c.Ctx.State {
+			// The save form prints the label bare: read back the words a
+			// label with blanks was split into.
+			for {
+				next, ok := c.PeekArg()
+				if !ok || strings.HasPrefix(next, "-") {
+					break
+				}
+				c.TakeArg()
+				label += " " + next
+			}
+		}
+		t.Label = cString(label, idletimerLabelSize)
 	case idletimerOptAlarm:
 		t.TimerType = idletimerAlarm
 	}
@@ -70,7 +85,8 @@ func (t *IdleTimer) Print(b []byte, ctx *xtables.Context) []byte {
 }
 
 // Save prints the label bare, as the C code does, even when it has
-// blanks.
+// blanks (which iptables-restore then takes for more arguments; iptwin's
+// own state reader joins them again).
 func (t *IdleTimer) Save(b []byte, ctx *xtables.Context) []byte {
 	b = append(b, " --timeout "...)
 	b = xtables.AppendUint(b, uint64(t.Timeout))

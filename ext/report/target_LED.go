@@ -58,6 +58,13 @@ func (l *LED) Parse(c *xtables.OptionCall) error {
 			break
 		}
 		v, ok := xtables.StrToUintAll(c.Arg, 0, 0xffffffff)
+		if !ok && c.Ctx != nil && c.Ctx.State {
+			// Save writes delays above 2^31-1 (and inf) as negative
+			// numbers; iptwin's own state reader takes them back.
+			if n, err := strconv.ParseInt(c.Arg, 10, 32); err == nil && n < 0 {
+				v, ok = uint64(uint32(int32(n))), true
+			}
+		}
 		if !ok {
 			return xtables.Errorf("Delay value must be within range 0..%d", uint32(0xffffffff))
 		}
