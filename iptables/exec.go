@@ -2,6 +2,7 @@ package iptables
 
 import (
 	"bytes"
+	"fmt"
 
 	"github.com/iptwin/iptwin/xtables"
 )
@@ -23,7 +24,7 @@ func Execute(rs *xtables.Ruleset, cmd *Command, names xtables.Resolver, out *[]b
 		return cmd.Cmd == CmdDelete, deleteRules(t, cmd, ctx)
 	case CmdDeleteNum:
 		c := t.Chain(cmd.Chain)
-		if c == nil || (c.Builtin && !c.Created && len(c.Rules) == 0 && !t.Present) {
+		if c == nil || (c.Builtin && !c.Created) {
 			return false, xtables.ErrNoChain
 		}
 		if cmd.RuleNum > len(c.Rules) {
@@ -32,17 +33,35 @@ func Execute(rs *xtables.Ruleset, cmd *Command, names xtables.Resolver, out *[]b
 		c.Rules = append(c.Rules[:cmd.RuleNum-1], c.Rules[cmd.RuleNum:]...)
 		return true, nil
 	case CmdFlush:
-		return true, eachChain(t, cmd.Chain, func(c *xtables.Chain) { c.Rules = nil })
+		// Flushing a built-in chain by name creates it in the kernel.
+		if c := t.Chain(cmd.Chain); c != nil && c.Builtin {
+			c.Created, t.Present = true, true
+		}
+		verbose := cmd.Options&OptVerbose != 0
+		return true, eachChain(t, cmd.Chain, func(c *xtables.Chain) {
+			if verbose {
+				*out = fmt.Appendf(*out, "Flushing chain `%s'\n", c.Name)
+			}
+			c.Rules = nil
+		})
 	case CmdZero:
-		return true, eachChain(t, cmd.Chain, zeroChain)
+		verbose := cmd.Options&OptVerbose != 0
+		return true, eachChain(t, cmd.Chain, func(c *xtables.Chain) {
+			// Only chains in the kernel are zeroed (and named).
+			if verbose && (!c.Builtin || c.Created || cmd.Chain != "") {
+				*out = fmt.Appendf(*out, "Zeroing chain `%s'\n", c.Name)
+			}
+			zeroChain(c)
+		})
 	case CmdZeroNum:
 		c := t.Chain(cmd.Chain)
 		if c == nil {
 			return false, xtables.ErrNoChain
 		}
-		if cmd.RuleNum <= len(c.Rules) {
-			c.Rules[cmd.RuleNum-1].Counters = xtables.Counters{}
+		if cmd.RuleNum > len(c.Rules) {
+			return false, xtables.ErrBadRule
 		}
+		c.Rules[cmd.RuleNum-1].Counters = xtables.Counters{}
 		return true, nil
 	case CmdList, CmdList | CmdZero, CmdList | CmdZeroNum:
 		if cmd.Chain != "" && t.Chain(cmd.Chain) == nil {
@@ -51,13 +70,13 @@ func Execute(rs *xtables.Ruleset, cmd *Command, names xtables.Resolver, out *[]b
 		format := ListFormat(cmd.Options&OptVerbose != 0, cmd.Options&OptNumeric != 0,
 			cmd.Options&OptExpanded != 0, cmd.Options&OptLineNumbers != 0)
 		*out = AppendList(*out, t, cmd.Chain, cmd.RuleNum, format, ctx)
-		return zeroAfterList(t, cmd)
+		return zeroAfterList(t, cmd, out)
 	case CmdListRules, CmdListRules | CmdZero, CmdListRules | CmdZeroNum:
 		if cmd.Chain != "" && t.Chain(cmd.Chain) == nil {
 			return false, incompatible(cmd)
 		}
 		*out = AppendListRules(*out, t, cmd.Chain, ctx, cmd.Options&OptVerbose != 0, cmd.RuleNum)
-		return zeroAfterList(t, cmd)
+		return zeroAfterList(t, cmd, out)
 	case CmdNewChain:
 		if t.Chain(cmd.Chain) != nil {
 			return false, xtables.ErrChainExists
@@ -65,7 +84,7 @@ func Execute(rs *xtables.Ruleset, cmd *Command, names xtables.Resolver, out *[]b
 		t.AddChain(cmd.Chain)
 		return true, nil
 	case CmdDeleteChain:
-		return true, deleteChains(t, cmd.Chain)
+		return true, deleteChains(t, cmd.Chain, cmd.Options&OptVerbose != 0, out)
 	case CmdRenameChain:
 		c := t.Chain(cmd.Chain)
 		if c == nil || c.Builtin {
@@ -99,10 +118,16 @@ func incompatible(cmd *Command) error {
 	return xtables.Problem(xtables.OtherProblem, "chain `%s' in table `%s' is incompatible, use 'nft' tool.", cmd.Chain, cmd.Table)
 }
 
-func zeroAfterList(t *xtables.Table, cmd *Command) (bool, error) {
+func zeroAfterList(t *xtables.Table, cmd *Command, out *[]byte) (bool, error) {
 	switch {
 	case cmd.Cmd&CmdZero != 0:
-		return true, eachChain(t, cmd.Chain, zeroChain)
+		verbose := cmd.Options&OptVerbose != 0
+		return true, eachChain(t, cmd.Chain, func(c *xtables.Chain) {
+			if verbose { // after a listing every chain is in the cache
+				*out = fmt.Appendf(*out, "Zeroing chain `%s'\n", c.Name)
+			}
+			zeroChain(c)
+		})
 	case cmd.Cmd&CmdZeroNum != 0:
 		if c := t.Chain(cmd.Chain); c != nil && cmd.RuleNum <= len(c.Rules) {
 			c.Rules[cmd.RuleNum-1].Counters = xtables.Counters{}
@@ -119,9 +144,11 @@ func zeroChain(c *xtables.Chain) {
 	}
 }
 
+// eachChain calls fn for the named chain, or for every chain in listing
+// order when name is "".
 func eachChain(t *xtables.Table, name string, fn func(*xtables.Chain)) error {
 	if name == "" {
-		for _, c := range t.Chains {
+		for _, c := range t.Sorted() {
 			fn(c)
 		}
 		return nil
@@ -134,16 +161,33 @@ func eachChain(t *xtables.Table, name string, fn func(*xtables.Chain)) error {
 	return nil
 }
 
-func deleteChains(t *xtables.Table, name string) error {
+func deleteChains(t *xtables.Table, name string, verbose bool, out *[]byte) error {
 	var victims []*xtables.Chain
 	if name == "" {
-		victims = append(victims, t.UserChains()...)
+		// The kernel's order, or by name when -v made iptables sort them.
+		victims = append(victims, t.CreatedChains()...)
+		if verbose {
+			victims = append(victims[:0], t.UserChains()...)
+		}
 	} else {
 		c := t.Chain(name)
-		if c == nil || c.Builtin {
+		if c == nil {
 			return xtables.ErrNoChain
 		}
+		if c.Builtin {
+			// A built-in chain goes only when nothing was customised.
+			if c.Created && (len(c.Rules) > 0 || c.Policy != xtables.VerdictAccept) {
+				return ErrNotEmpty
+			}
+			c.Created, c.Counters = false, xtables.Counters{}
+			return nil
+		}
 		victims = append(victims, c)
+	}
+	if verbose {
+		for _, c := range victims {
+			*out = fmt.Appendf(*out, "Deleting chain `%s'\n", c.Name)
+		}
 	}
 	for _, c := range victims {
 		if len(c.Rules) > 0 || t.References(c.Name) > 0 {
@@ -153,26 +197,29 @@ func deleteChains(t *xtables.Table, name string) error {
 	for _, c := range victims {
 		t.RemoveChain(c.Name)
 	}
+	if name == "" {
+		// iptables-nft's -X also deletes the built-in chains nothing
+		// customised: no rules, policy ACCEPT.
+		for _, c := range t.Chains {
+			if c.Builtin && len(c.Rules) == 0 && c.Policy == xtables.VerdictAccept {
+				c.Created, c.Counters = false, xtables.Counters{}
+			}
+		}
+	}
 	return nil
 }
 
-// checkRule runs the kernel-side checks: the jump target exists, the
-// extensions accept the table and chain, no loop is made.
-func checkRule(t *xtables.Table, c *xtables.Chain, r *xtables.Rule, ctx *xtables.Context) error {
-	if tg := r.Target; tg != nil && tg.Type == nil && !xtables.IsStandard(tg.Name) {
-		if t.Chain(tg.Name) == nil {
-			return xtables.Errorf("Chain '%s' does not exist", tg.Name)
-		}
-	}
-	if t.Chain(c.Name) == nil {
-		return xtables.ErrNoChain
-	}
+// ErrNotEmpty is what -X on a customised built-in chain gets (EBUSY, as
+// nft_strerror words it for that call).
+var ErrNotEmpty = &xtables.KernelError{Errno: "Directory not empty"}
+
+// checkRule runs the checks the kernel makes of one rule in chain c, which
+// is reachable from the hooks given (0: from none yet).
+func checkRule(c *xtables.Chain, r *xtables.Rule, ctx *xtables.Context, hooks uint) error {
 	cctx := *ctx
 	cctx.Header = &r.Header
 	cctx.Chain = c.Name
-	if c.Builtin {
-		cctx.Hooks = 1 << uint(c.Hook)
-	}
+	cctx.Hooks = hooks
 	for _, m := range r.Matches {
 		if ck, ok := m.Info.(xtables.Checker); ok {
 			if err := ck.Check(&cctx); err != nil {
@@ -190,6 +237,14 @@ func checkRule(t *xtables.Table, c *xtables.Chain, r *xtables.Rule, ctx *xtables
 	return nil
 }
 
+// jumpTarget returns the user chain a rule jumps or goes to, or nil.
+func jumpTarget(t *xtables.Table, r *xtables.Rule) *xtables.Chain {
+	if r.Target == nil || r.Target.Type != nil || xtables.IsStandard(r.Target.Name) {
+		return nil
+	}
+	return t.Chain(r.Target.Name)
+}
+
 func addRules(t *xtables.Table, cmd *Command, ctx *xtables.Context) error {
 	c := t.Chain(cmd.Chain)
 	for _, r := range cmd.Rules {
@@ -200,33 +255,173 @@ func addRules(t *xtables.Table, cmd *Command, ctx *xtables.Context) error {
 	if c == nil {
 		return xtables.ErrNoChain
 	}
-	for _, r := range cmd.Rules {
-		if err := checkRule(t, c, r, ctx); err != nil {
-			return err
-		}
-	}
 	switch cmd.Cmd {
-	case CmdAppend:
-		c.Rules = append(c.Rules, cmd.Rules...)
 	case CmdInsert:
-		pos := cmd.RuleNum - 1
-		if pos > len(c.Rules) {
+		if cmd.RuleNum-1 > len(c.Rules) {
 			return xtables.ErrInsertTooBig
 		}
-		for _, r := range cmd.Rules {
-			c.Rules = append(c.Rules, nil)
-			copy(c.Rules[pos+1:], c.Rules[pos:])
-			c.Rules[pos] = r
-		}
 	case CmdReplace:
+		if c.Builtin && !c.Created {
+			return xtables.ErrNoChain
+		}
 		if cmd.RuleNum > len(c.Rules) {
 			return xtables.ErrReplaceTooBig
 		}
-		c.Rules[cmd.RuleNum-1] = cmd.Rules[0]
 	}
-	c.Created = true
-	t.Present = true
+	op := ruleOp(cmd.Cmd)
+	for i, r := range cmd.Rules {
+		if err := validateRule(t, c, r, ctx, op); err != nil {
+			return err
+		}
+		switch cmd.Cmd {
+		case CmdAppend:
+			c.Rules = append(c.Rules, r)
+		case CmdInsert:
+			pos := cmd.RuleNum - 1 + i
+			c.Rules = append(c.Rules, nil)
+			copy(c.Rules[pos+1:], c.Rules[pos:])
+			c.Rules[pos] = r
+		case CmdReplace:
+			c.Rules[cmd.RuleNum-1] = r
+			t.InvalidateReach() // the old rule's jump may be gone
+		}
+		c.Created = true
+		t.Present = true
+		if t.Looped() {
+			return &BatchError{Op: op, Chain: c.Name, Errno: "Too many links"}
+		}
+	}
 	return nil
+}
+
+// validateRule is what nf_tables checks when a rule is added to c: the
+// extensions' checkentry (with c's hook when c is a built-in chain), their
+// static hook masks against every hook c is reachable from and, for a jump
+// or goto, the static hook masks of the target chain's subtree against the
+// hooks it becomes reachable from, and that no loop becomes reachable. A
+// loop is reported after the rule was added (the batch goes on failing,
+// see Looped).
+func validateRule(t *xtables.Table, c *xtables.Chain, r *xtables.Rule, ctx *xtables.Context, op string) error {
+	var own uint
+	if c.Builtin {
+		own = 1 << uint(c.Hook)
+	}
+	if err := checkRule(c, r, ctx, own); err != nil {
+		return batchError(err, op, c.Name)
+	}
+	reach := t.Reach()
+	h := reach[c]
+	if !hooksAllowed(r, h) {
+		return &BatchError{Op: op, Chain: c.Name, Errno: "Invalid argument"}
+	}
+	d := jumpTarget(t, r)
+	if d == nil || h == 0 {
+		return nil
+	}
+	if reachesOrLoops(t, d, c) {
+		t.SetLooped()
+		return nil
+	}
+	if h&^reach[d] == 0 {
+		return nil
+	}
+	// Propagate the new hooks through d's subtree and validate the rules
+	// of every chain that gains some.
+	var grown []*xtables.Chain
+	var walk func(x *xtables.Chain)
+	walk = func(x *xtables.Chain) {
+		if reach[x]&h == h {
+			return
+		}
+		reach[x] |= h
+		grown = append(grown, x)
+		for _, xr := range x.Rules {
+			if next := jumpTarget(t, xr); next != nil {
+				walk(next)
+			}
+		}
+	}
+	walk(d)
+	for _, x := range grown {
+		for _, xr := range x.Rules {
+			if !hooksAllowed(xr, reach[x]) {
+				t.InvalidateReach()
+				return &BatchError{Op: op, Chain: c.Name, Errno: "Invalid argument"}
+			}
+		}
+	}
+	return nil
+}
+
+// hooksAllowed checks the static hook masks of a rule's extensions.
+func hooksAllowed(r *xtables.Rule, hooks uint) bool {
+	if hooks == 0 {
+		return true
+	}
+	for _, m := range r.Matches {
+		if m.Type != nil && m.Type.Hooks != 0 && hooks&^m.Type.Hooks != 0 {
+			return false
+		}
+	}
+	if tg := r.Target; tg != nil && tg.Type != nil && tg.Type.Hooks != 0 && hooks&^tg.Type.Hooks != 0 {
+		return false
+	}
+	return true
+}
+
+// reachesOrLoops says whether adding a jump from c to d makes a loop: d
+// reaches c, or d's subtree already holds a cycle.
+func reachesOrLoops(t *xtables.Table, d, c *xtables.Chain) bool {
+	const (
+		grey  = 1
+		black = 2
+	)
+	color := map[*xtables.Chain]uint8{}
+	var visit func(x *xtables.Chain) bool
+	visit = func(x *xtables.Chain) bool {
+		if x == c {
+			return true
+		}
+		color[x] = grey
+		for _, r := range x.Rules {
+			next := jumpTarget(t, r)
+			if next == nil {
+				continue
+			}
+			switch color[next] {
+			case grey:
+				return true
+			case 0:
+				if visit(next) {
+					return true
+				}
+			}
+		}
+		color[x] = black
+		return false
+	}
+	return visit(d)
+}
+
+// BatchError is the kernel refusing one message of an nf_tables batch,
+// which iptables-nft reports with the message's name and object.
+type BatchError struct {
+	Op    string // RULE_APPEND, RULE_INSERT, RULE_REPLACE
+	Chain string
+	Errno string // strerror text
+}
+
+func (e *BatchError) Error() string {
+	return fmt.Sprintf("%s failed (%s): rule in chain %s", e.Op, e.Errno, e.Chain)
+}
+
+// batchError turns an extension's kernel-side refusal into the batch
+// error iptables-nft prints; other errors pass through.
+func batchError(err error, op, chain string) error {
+	if ke, ok := err.(*xtables.KernelError); ok {
+		return &BatchError{Op: op, Chain: chain, Errno: ke.Errno}
+	}
+	return err
 }
 
 // ruleKey is the identity of a rule for -D and -C: its save form.
@@ -258,42 +453,13 @@ func deleteRules(t *xtables.Table, cmd *Command, ctx *xtables.Context) error {
 	return nil
 }
 
-// CheckLoops rejects a jump graph with a cycle (the kernel's ELOOP). It
-// runs once per commit, after all the commands of a batch.
-func CheckLoops(t *xtables.Table) error {
-	const (
-		white = iota
-		grey
-		black
-	)
-	color := map[string]int{}
-	var visit func(c *xtables.Chain) bool
-	visit = func(c *xtables.Chain) bool {
-		color[c.Name] = grey
-		for _, r := range c.Rules {
-			if r.Target == nil || r.Target.Type != nil || xtables.IsStandard(r.Target.Name) {
-				continue
-			}
-			next := t.Chain(r.Target.Name)
-			if next == nil {
-				continue
-			}
-			switch color[next.Name] {
-			case grey:
-				return false
-			case white:
-				if !visit(next) {
-					return false
-				}
-			}
-		}
-		color[c.Name] = black
-		return true
+// ruleOp is the batch message name of a rule command.
+func ruleOp(cmd int) string {
+	switch {
+	case cmd&CmdInsert != 0:
+		return "RULE_INSERT"
+	case cmd&CmdReplace != 0:
+		return "RULE_REPLACE"
 	}
-	for _, c := range t.Chains {
-		if color[c.Name] == white && !visit(c) {
-			return xtables.ErrLoop
-		}
-	}
-	return nil
+	return "RULE_APPEND"
 }

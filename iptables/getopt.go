@@ -97,6 +97,16 @@ type getopt struct {
 	ext []longOpt
 }
 
+// lastWord is argv[optind-1]: iptables 1.8.9 takes the value of -p, -s,
+// -d, -j, -i and -o from there rather than from optarg, so an attached
+// value ("-ptcp", "--source=1.2.3.4") arrives with its option in front.
+func (g *getopt) lastWord() string {
+	if g.optind < 1 || g.optind > len(g.args) {
+		return g.optarg
+	}
+	return g.args[g.optind-1]
+}
+
 // next returns the next option code, or -1 at the end.
 func (g *getopt) next() int {
 	g.optarg, g.hasOpt = "", false

@@ -126,6 +126,9 @@ type ParseOptions struct {
 	Table   string // default table ("filter")
 	Restore bool   // parsing a line of iptables-restore
 	Names   xtables.Resolver
+	// State: reading iptwin's own state file, not user input (see
+	// xtables.Context.State).
+	State bool
 }
 
 type matchInst struct {
@@ -182,7 +185,7 @@ func Parse(args []string, po ParseOptions) (*Command, error) {
 	}
 	p := &parser{po: po, cmd: &Command{Table: po.Table}}
 	p.g = getopt{args: args}
-	p.ctx = xtables.Context{Family: po.Family, Names: po.Names, Header: &p.hdr}
+	p.ctx = xtables.Context{Family: po.Family, Names: po.Names, Header: &p.hdr, State: po.State}
 	if err := p.run(); err != nil {
 		return nil, err
 	}
@@ -345,7 +348,7 @@ func (p *parser) run() error {
 		case 'p':
 			err = p.setOption(OptProtocol)
 			if err == nil {
-				p.protocol = strings.ToLower(g.optarg)
+				p.protocol = strings.ToLower(g.lastWord())
 				var proto uint8
 				proto, err = xtables.ParseProtocol(p.protocol, p.po.Names)
 				if err == nil {
@@ -359,10 +362,10 @@ func (p *parser) run() error {
 			}
 		case 's':
 			err = p.setOption(OptSource)
-			p.shost = g.optarg
+			p.shost = g.lastWord()
 		case 'd':
 			err = p.setOption(OptDestination)
-			p.dhost = g.optarg
+			p.dhost = g.lastWord()
 		case 'g':
 			err = p.setOption(OptJump)
 			if err == nil {
@@ -373,7 +376,7 @@ func (p *parser) run() error {
 		case 'j':
 			err = p.setOption(OptJump)
 			if err == nil {
-				err = p.commandJump(g.optarg)
+				err = p.commandJump(g.lastWord())
 			}
 		case 'i', 'o':
 			if g.optarg == "" {
@@ -387,7 +390,7 @@ func (p *parser) run() error {
 			err = p.setOption(opt)
 			if err == nil {
 				var ifc xtables.Iface
-				ifc, err = parseInterface(g.optarg)
+				ifc, err = parseInterface(g.lastWord())
 				if code == 'i' {
 					p.hdr.In = ifc
 				} else {
@@ -857,7 +860,7 @@ func (p *parser) finish() error {
 		}
 	}
 	if c.Cmd&(CmdAppend|CmdDelete|CmdCheck|CmdInsert|CmdReplace) != 0 {
-		p.buildRules(srcs, smasks, dsts, dmasks)
+		return p.buildRules(srcs, smasks, dsts, dmasks)
 	}
 	return nil
 }
@@ -945,10 +948,14 @@ func (p *parser) postParse() (srcs, smasks, dsts, dmasks []netip.Addr, err error
 	return
 }
 
-func (p *parser) buildRules(srcs, smasks, dsts, dmasks []netip.Addr) {
+func (p *parser) buildRules(srcs, smasks, dsts, dmasks []netip.Addr) error {
 	ms := make([]*xtables.Match, len(p.matches))
 	for i, mi := range p.matches {
 		ms[i] = mi.m
+	}
+	ms, err := nftRoundTrip(ms, &p.ctx)
+	if err != nil {
+		return err
 	}
 	var tgt *xtables.Target
 	if p.target != nil {
@@ -964,6 +971,7 @@ func (p *parser) buildRules(srcs, smasks, dsts, dmasks []netip.Addr) {
 			p.cmd.Rules = append(p.cmd.Rules, r)
 		}
 	}
+	return nil
 }
 
 // parseInterface is xtables_parse_interface.

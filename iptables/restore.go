@@ -19,6 +19,7 @@ type RestoreOptions struct {
 	Table    string // -T: restore only this table
 	Verbose  int
 	Names    xtables.Resolver
+	State    bool // reading a state file (see xtables.Context.State)
 }
 
 // RestoreError is a failure of iptables-restore with the exact text it
@@ -253,7 +254,7 @@ func (r *restorer) ruleLine(s string, line int) *RestoreError {
 		return r.paramError(err, line)
 	}
 	args = append(args, words...)
-	cmd, perr := Parse(args, ParseOptions{Family: r.o.Family, Table: r.table, Restore: true, Names: r.o.Names})
+	cmd, perr := Parse(args, ParseOptions{Family: r.o.Family, Table: r.table, Restore: true, Names: r.o.Names, State: r.o.State})
 	if perr != nil {
 		if IsSkipLine(perr) {
 			return nil
@@ -328,9 +329,16 @@ func splitParams(s string) ([]string, error) {
 // commit runs the table's queued commands on the working copy (the
 // nf_tables batch) and makes it final when all succeed.
 func (r *restorer) commit(line int) *RestoreError {
+	var batchErrs []byte
 	for _, q := range r.queue {
 		var out []byte
 		if _, err := Execute(r.work, q.cmd, r.o.Names, &out); err != nil {
+			// The kernel refuses single messages and goes on with the
+			// batch; every refusal is reported with its line.
+			if be, ok := err.(*BatchError); ok {
+				batchErrs = fmt.Appendf(batchErrs, "line %d: %s\n", q.line, be)
+				continue
+			}
 			if ke, ok := err.(*xtables.KernelError); ok {
 				msg := ke.Errno + "."
 				if ke.Dmesg {
@@ -342,8 +350,8 @@ func (r *restorer) commit(line int) *RestoreError {
 		}
 		r.out = append(r.out, out...)
 	}
-	if err := CheckLoops(r.work.Table(r.table)); err != nil {
-		return &RestoreError{Stderr: fmt.Sprintf("%s: line %d failed: %s.\n", r.o.Program, line, err), Code: 1}
+	if batchErrs != nil {
+		return &RestoreError{Stderr: r.o.Family.Program() + "-restore v1.8.9 (nf_tables): \n" + string(batchErrs), Code: 4}
 	}
 	r.committed = r.work
 	return nil

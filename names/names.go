@@ -248,8 +248,17 @@ func (d *DB) HostAddrs(name string, f xtables.Family) []netip.Addr {
 	d.load()
 	var out []netip.Addr
 	for _, a := range d.hostAddrs[name] {
-		if (f == xtables.IPv4) == a.Is4() {
+		switch {
+		case (f == xtables.IPv4) == a.Is4():
 			out = append(out, a)
+		case f == xtables.IPv4 && a.Is4In6():
+			// glibc's files backend answers an AF_INET query with the
+			// IPv4 part of a mapped address, and with 127.0.0.1 for
+			// ::1, so "localhost" comes back twice with the usual
+			// hosts file.
+			out = append(out, a.Unmap())
+		case f == xtables.IPv4 && a == netip.IPv6Loopback():
+			out = append(out, netip.AddrFrom4([4]byte{127, 0, 0, 1}))
 		}
 	}
 	return out

@@ -104,7 +104,7 @@ func (d *Dir) Load(f xtables.Family, res xtables.Resolver) (*xtables.Ruleset, er
 		return nil, err
 	}
 	out, _, rerr := iptables.Restore(rs, bytes.NewReader(data), iptables.RestoreOptions{
-		Family: f, Counters: true, Names: res, Program: "state " + rulesFile(f),
+		Family: f, Counters: true, Names: res, State: true, Program: "state " + rulesFile(f),
 	})
 	if rerr != nil {
 		return nil, fmt.Errorf("state file %s is damaged: %s", filepath.Join(d.Path, rulesFile(f)), rerr.Stderr)
@@ -122,7 +122,7 @@ func (d *Dir) Store(rs *xtables.Ruleset, res xtables.Resolver) error {
 		if t == nil || !t.Present {
 			continue
 		}
-		b = iptables.AppendSaveTable(b, t, ctx, true)
+		b = iptables.AppendStateTable(b, t, ctx)
 	}
 	return WriteAtomic(filepath.Join(d.Path, rulesFile(rs.Family)), b)
 }

@@ -122,11 +122,17 @@ type Context struct {
 	Header  *Header // the rule's fixed part (protocol, addresses …)
 	Names   Resolver
 	Numeric bool // -L with -n: print numbers, not names
+	// State is set while iptwin reads back its own state file: the rule
+	// was accepted before, and an extension whose save form the real tool
+	// cannot read back (SNAT's shifted port base) may accept it here.
+	State bool
 	// Objects looks up the host's named objects (ipsets, nfacct
 	// counters) for checks the kernel makes; nil when there are none.
 	Objects ObjectStore
-	// Hooks is the set of hooks the rule's chain can be reached from
-	// (1<<Hook…); zero when not known yet (user chain not referenced).
+	// Hooks is what checkentry sees as the hook mask: 1<<Hook of the
+	// rule's chain when it is a built-in chain, 0 in a user chain (the
+	// static hook masks of MatchType/TargetType are checked by the core
+	// against every base chain reaching the rule).
 	Hooks uint
 }
 
@@ -212,8 +218,13 @@ type MatchType struct {
 	Name     string
 	Revision uint8
 	Family   Family // IPv4, IPv6 or AnyFamily
-	Options  []Option
-	New      func() MatchInfo
+	// Hooks is the kernel's static hook mask of the extension (struct
+	// xt_match .hooks, 1<<Hook…; 0: any). nf_tables checks it against
+	// every base chain that reaches the rule, also through user chains,
+	// whereas Check runs once, when the rule is added.
+	Hooks   uint
+	Options []Option
+	New     func() MatchInfo
 	// Help is printed by -h after the generic help (optional).
 	Help string
 }
@@ -223,9 +234,12 @@ type TargetType struct {
 	Name     string
 	Revision uint8
 	Family   Family
-	Options  []Option
-	New      func() TargetInfo
-	Help     string
+	// Hooks is the static hook mask (struct xt_target .hooks), as for
+	// MatchType.
+	Hooks   uint
+	Options []Option
+	New     func() TargetInfo
+	Help    string
 	// RealName is the name the target is saved and listed as when it is an
 	// alias (NOTRACK is saved as CT); Notice says whether the real tool
 	// prints "Notice: The X target is converted into Y target ...".
@@ -336,4 +350,21 @@ func TargetNames(f Family) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// NFTNative is implemented by the matches iptables-nft turns into native
+// nf_tables expressions instead of an xt match (tcp, udp, mark, limit).
+// The kernel keeps only the expressions; what every later listing shows is
+// what nft's rule parser rebuilds from them, which can differ from what
+// was typed: tcp and udp port checks of one rule fold into a single match,
+// a check on a full port range vanishes.
+type NFTNative interface {
+	// NFTNative says whether this instance is translated natively; an
+	// error is iptables-nft refusing it ("TCP match requires '-p tcp'").
+	NFTNative(ctx *Context) (bool, error)
+	// NFTRebuild returns the match nft's parser makes of the expressions,
+	// folded into acc (the match of that name rebuilt earlier in the rule
+	// when the parser reuses it, else nil); nil when no expression was
+	// emitted. merged says the parser reuses one match per rule.
+	NFTRebuild(acc MatchInfo) (res MatchInfo, merged bool)
 }

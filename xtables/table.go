@@ -46,15 +46,60 @@ type Chain struct {
 type Table struct {
 	Name string
 	// Chains holds the built-in chains in hook order, then the user chains
-	// sorted by name (as the nf_tables tools list them). Use the methods to
-	// change it: they keep the name index and the order.
+	// in creation order (the kernel's order; Sorted gives the listing
+	// order). Use the methods to change it: they keep the name index.
 	Chains []*Chain
 	// Present says whether the table exists (iptables-save lists it).
 	Present bool
 
-	index    map[string]*Chain
-	unsorted bool // user chains were appended since the last sort
+	index  map[string]*Chain
+	sorted []*Chain // listing order, nil when it must be recomputed
+	// reach caches the hooks each chain is reachable from (nil: compute
+	// again); looped marks a batch in which a jump loop became reachable.
+	reach  map[*Chain]uint
+	looped bool
 }
+
+// Reach returns the hooks each chain can be reached from through jumps
+// and gotos (a built-in chain: its own hook). The map is cached and may be
+// updated by the caller as jumps are added; InvalidateReach drops it.
+func (t *Table) Reach() map[*Chain]uint {
+	if t.reach != nil {
+		return t.reach
+	}
+	t.reach = make(map[*Chain]uint, len(t.Chains))
+	var walk func(c *Chain, h uint)
+	walk = func(c *Chain, h uint) {
+		if t.reach[c]&h == h {
+			return
+		}
+		t.reach[c] |= h
+		for _, r := range c.Rules {
+			if r.Target != nil && r.Target.Type == nil && !IsStandard(r.Target.Name) {
+				if next := t.Chain(r.Target.Name); next != nil {
+					walk(next, h)
+				}
+			}
+		}
+	}
+	for _, c := range t.Chains {
+		if c.Builtin {
+			walk(c, 1<<uint(c.Hook))
+		}
+	}
+	return t.reach
+}
+
+// InvalidateReach drops the reachability cache (after rules or chains
+// were removed).
+func (t *Table) InvalidateReach() { t.reach = nil }
+
+// Looped and SetLooped record that a jump loop became reachable in the
+// current batch: nf_tables then refuses every later rule of the batch.
+func (t *Table) Looped() bool { return t.looped }
+
+// SetLooped marks the batch as looped.
+func (t *Table) SetLooped() { t.looped = true }
 
 // Ruleset is a family's tables.
 type Ruleset struct {
@@ -104,13 +149,12 @@ func (t *Table) reindex() {
 // Sorted returns the chains in listing order (built-in, then user chains
 // by name).
 func (t *Table) Sorted() []*Chain {
-	if t.unsorted {
-		nb := len(TableHooks[t.Name])
-		user := t.Chains[nb:]
+	if t.sorted == nil {
+		t.sorted = append(make([]*Chain, 0, len(t.Chains)), t.Chains...)
+		user := t.sorted[len(TableHooks[t.Name]):]
 		sort.SliceStable(user, func(i, j int) bool { return user[i].Name < user[j].Name })
-		t.unsorted = false
 	}
-	return t.Chains
+	return t.sorted
 }
 
 // AddChain adds a user chain.
@@ -120,7 +164,7 @@ func (t *Table) AddChain(name string) *Chain {
 	if t.index != nil {
 		t.index[name] = c
 	}
-	t.unsorted = true
+	t.sorted = nil
 	t.Present = true
 	return c
 }
@@ -131,6 +175,8 @@ func (t *Table) RemoveChain(name string) {
 		if c.Name == name && !c.Builtin {
 			t.Chains = append(t.Chains[:i], t.Chains[i+1:]...)
 			delete(t.index, name)
+			t.sorted = nil
+			t.reach = nil
 			return
 		}
 	}
@@ -145,7 +191,7 @@ func (t *Table) RenameChain(old, name string) {
 	c.Name = name
 	delete(t.index, old)
 	t.index[name] = c
-	t.unsorted = true
+	t.sorted = nil
 	for _, ch := range t.Chains {
 		for _, r := range ch.Rules {
 			if r.Target != nil && r.Target.Type == nil && r.Target.Name == old {
@@ -183,9 +229,15 @@ func (t *Table) ReferenceCounts() map[string]int {
 	return refs
 }
 
-// UserChains returns the user chains in order.
+// UserChains returns the user chains in listing order (by name).
 func (t *Table) UserChains() []*Chain {
 	return t.Sorted()[len(TableHooks[t.Name]):]
+}
+
+// CreatedChains returns the user chains in the order they were created,
+// the order of the kernel's chain list (which -X without a name walks).
+func (t *Table) CreatedChains() []*Chain {
+	return t.Chains[len(TableHooks[t.Name]):]
 }
 
 // Reset empties the table and marks it absent.
@@ -199,7 +251,7 @@ func (t *Table) Reset() {
 func (rs *Ruleset) Clone() *Ruleset {
 	out := &Ruleset{Family: rs.Family, Tables: make(map[string]*Table, len(rs.Tables)), Objects: rs.Objects}
 	for n, t := range rs.Tables {
-		nt := &Table{Name: t.Name, Present: t.Present, Chains: make([]*Chain, len(t.Chains)), unsorted: t.unsorted}
+		nt := &Table{Name: t.Name, Present: t.Present, Chains: make([]*Chain, len(t.Chains))}
 		for i, c := range t.Chains {
 			nc := *c
 			nc.Rules = make([]*Rule, len(c.Rules))

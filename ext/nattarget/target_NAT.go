@@ -108,6 +108,7 @@ func init() {
 			Name:     k.name,
 			Revision: rev,
 			Family:   xtables.AnyFamily,
+			Hooks:    k.hooks,
 			Options:  k.options,
 			New:      func() xtables.TargetInfo { return &NAT{kind: k} },
 			Help:     k.help,

@@ -31,6 +31,7 @@ func init() {
 		xtables.RegisterTarget(&xtables.TargetType{
 			Name:   k.name,
 			Family: xtables.IPv6,
+			Hooks:  k.hooks,
 			Options: []xtables.Option{
 				{Name: "src-pfx", ID: optSrcPfx, Type: xtables.TypeHostMask, Flags: xtables.Mand},
 				{Name: "dst-pfx", ID: optDstPfx, Type: xtables.TypeHostMask, Flags: xtables.Mand},

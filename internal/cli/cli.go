@@ -135,3 +135,12 @@ func openState(env *Env, prog string) (*state.Dir, int) {
 	}
 	return d, 0
 }
+
+// Has reports whether prog names an iptwin command (after aliases).
+func Has(prog string) bool {
+	if a, ok := aliases[prog]; ok {
+		prog = a
+	}
+	_, ok := commands[prog]
+	return ok
+}

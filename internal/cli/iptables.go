@@ -80,8 +80,8 @@ func runIptables(f xtables.Family) command {
 		var out []byte
 		changed, err := iptables.Execute(work, cmd, names, &out)
 		env.Stdout.Write(out)
-		if err == nil && changed {
-			err = iptables.CheckLoops(work.Table(cmd.Table))
+		if be, ok := err.(*iptables.BatchError); ok {
+			err = xtables.Problem(xtables.ResourceProblem, " %s", be)
 		}
 		if err != nil {
 			return printError(env.Stderr, prog, err)
