@@ -2,6 +2,7 @@ package rate
 
 import (
 	"math"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -59,8 +60,9 @@ func init() {
 			{Name: "hashlimit-upto", ID: hlOptUpto, Excl: 1 << hlOptAbove, Type: xtables.TypeString, Flags: xtables.Invert},
 			{Name: "hashlimit-above", ID: hlOptAbove, Excl: 1 << hlOptUpto, Type: xtables.TypeString, Flags: xtables.Invert},
 			{Name: "hashlimit", ID: hlOptUpto, Excl: 1 << hlOptAbove, Type: xtables.TypeString, Flags: xtables.Invert},
-			{Name: "hashlimit-srcmask", ID: hlOptSrcmask, Type: xtables.TypePlen},
-			{Name: "hashlimit-dstmask", ID: hlOptDstmask, Type: xtables.TypePlen},
+			// XTTYPE_PLEN, parsed here: a mask is read with getaddrinfo.
+			{Name: "hashlimit-srcmask", ID: hlOptSrcmask, Type: xtables.TypeString},
+			{Name: "hashlimit-dstmask", ID: hlOptDstmask, Type: xtables.TypeString},
 			{Name: "hashlimit-burst", ID: hlOptBurst, Type: xtables.TypeString},
 			{Name: "hashlimit-htable-size", ID: hlOptHtableSize, Type: xtables.TypeUint32},
 			{Name: "hashlimit-htable-max", ID: hlOptHtableMax, Type: xtables.TypeUint32},
@@ -240,10 +242,16 @@ func (h *Hashlimit) Parse(c *xtables.OptionCall) error {
 		if !h.parseMode(c.Arg) {
 			return badValue("--hashlimit-mode", c.Arg)
 		}
-	case hlOptSrcmask:
-		h.Srcmask = uint8(c.Val.Plen)
-	case hlOptDstmask:
-		h.Dstmask = uint8(c.Val.Plen)
+	case hlOptSrcmask, hlOptDstmask:
+		n, err := parsePlen(c)
+		if err != nil {
+			return err
+		}
+		if c.Opt.ID == hlOptSrcmask {
+			h.Srcmask = n
+		} else {
+			h.Dstmask = n
+		}
 	case hlOptName:
 		h.Name = cString(c.Arg, hlNameSize)
 	case hlOptHtableSize:
@@ -512,4 +520,25 @@ func (h *Hashlimit) Save(b []byte, ctx *xtables.Context) []byte {
 	b = append(b, " --hashlimit-name "...)
 	b = append(b, h.Name...)
 	return h.appendTail(b, ctx, quantum, " --", "hashlimit-")
+}
+
+// parsePlen is xtopt_parse_plen: a prefix length of the family, or a mask
+// in numeric address form (getaddrinfo with AI_NUMERICHOST, so "33" is
+// 0.0.0.33); a mask that is not a prefix gives 255 (the C -1 in a u8).
+func parsePlen(c *xtables.OptionCall) (uint8, error) {
+	bits := c.Ctx.Family.Bits()
+	if v, ok := xtables.StrToUintAll(c.Arg, 0, uint64(bits)); ok {
+		return uint8(v), nil
+	}
+	var m netip.Addr
+	ok := false
+	if c.Ctx.Family == xtables.IPv6 {
+		m, ok = xtables.ParseIPv6Numeric(c.Arg)
+	} else {
+		m, ok = inetAton(c.Arg)
+	}
+	if !ok {
+		return 0, xtables.Errorf("%s: bad value for option \"--%s\", neither a valid network mask nor valid CIDR (%d-%d).\n", c.Ext, c.Opt.Name, 0, bits)
+	}
+	return uint8(xtables.MaskBits(m)), nil
 }

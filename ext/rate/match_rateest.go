@@ -68,7 +68,8 @@ type Rateest struct {
 	BPS1, PPS1   uint32
 	BPS2, PPS2   uint32
 
-	seen uint16 // the old-style *flags, one bit per option value
+	seen    uint16 // the old-style *flags, one bit per option value
+	dupMode bool   // the comparison was given twice, as saved
 }
 
 var rateSuffixes = []struct {
@@ -184,7 +185,15 @@ func (r *Rateest) Parse(c *xtables.OptionCall) error {
 		r.Flags |= reDelta
 	case reOptEQ, reOptLT, reOptGT:
 		if r.seen&(1<<id) != 0 {
-			return xtables.Errorf("rateest: can't specify lt/gt/eq twice")
+			// rateest_save writes the comparison once per rate kind, which
+			// the real tool then cannot read back; the twin keeps its
+			// rules as saved, so it takes that form (see Final).
+			if r.Mode != map[uint]uint16{reOptEQ: reModeEQ, reOptLT: reModeLT, reOptGT: reModeGT}[id] ||
+				c.Invert != (r.Flags&reInvert != 0) || r.Flags&(reBPS|rePPS) == 0 {
+				return xtables.Errorf("rateest: can't specify lt/gt/eq twice")
+			}
+			r.dupMode = true
+			return nil
 		}
 		r.seen |= 1 << id
 		r.Mode = map[uint]uint16{reOptEQ: reModeEQ, reOptLT: reModeLT, reOptGT: reModeGT}[id]
@@ -196,6 +205,9 @@ func (r *Rateest) Parse(c *xtables.OptionCall) error {
 }
 
 func (r *Rateest) Final(f *xtables.FinalCall) error {
+	if r.dupMode && r.Flags&(reBPS|rePPS) != reBPS|rePPS {
+		return xtables.Errorf("rateest: can't specify lt/gt/eq twice")
+	}
 	if r.Flags&reRel == 0 {
 		r.Flags |= reAbs
 	}

@@ -94,11 +94,9 @@ func (r *RATEEST) Parse(c *xtables.OptionCall) error {
 }
 
 // Final is RATEEST_final_check: the interval as a power of two of 250ms
-// (-2 for 250ms … 3 for 8s) and the averaging constant as its log.
+// (-2 for 250ms … 3 for 8s) and the averaging constant as its log. It runs
+// before the check for missing options, with zero for a time not given.
 func (r *RATEEST) Final(f *xtables.FinalCall) error {
-	if !f.Has(rateestOptInterval) || !f.Has(rateestOptEwmalog) {
-		return nil // the generic check reports the missing option
-	}
 	iv := 0
 	for ; iv <= 5; iv++ {
 		if uint64(r.uInterval) <= uint64(1<<iv)*(timeUnitsPerSec/4) {

@@ -340,3 +340,37 @@ func addrNumeric(a netip.Addr) string {
 	}
 	return string(out)
 }
+
+// inetAton is glibc's exact inet_aton (what getaddrinfo uses for a numeric
+// IPv4 host): one to four parts in C notation, the last filling the bytes
+// left.
+func inetAton(s string) (netip.Addr, bool) {
+	parts := strings.Split(s, ".")
+	if len(parts) > 4 {
+		return netip.Addr{}, false
+	}
+	var vals []uint64
+	for _, p := range parts {
+		if p == "" || p[0] < '0' || p[0] > '9' {
+			return netip.Addr{}, false
+		}
+		v, rest := strtoul0(p)
+		if rest != "" || v > 0xffffffff {
+			return netip.Addr{}, false
+		}
+		vals = append(vals, v)
+	}
+	last := len(vals) - 1
+	var n uint64
+	for i := 0; i < last; i++ {
+		if vals[i] > 255 {
+			return netip.Addr{}, false
+		}
+		n |= vals[i] << (24 - 8*uint(i))
+	}
+	if vals[last] >= uint64(1)<<(8*uint(4-last)) {
+		return netip.Addr{}, false
+	}
+	n |= vals[last]
+	return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}), true
+}
