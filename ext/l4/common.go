@@ -16,15 +16,6 @@ func checkProto(ctx *xtables.Context, proto uint8) error {
 	return nil
 }
 
-// StateSaver is implemented by matches whose save form loses data the
-// kernel keeps (an inverted full range saves as nothing, an ICMP code range
-// as its first code). SaveState renders the match losslessly in a form
-// Parse reads back, for the twin host's own state file; listings and
-// iptables-save must keep using Save.
-type StateSaver interface {
-	SaveState(b []byte, ctx *xtables.Context) []byte
-}
-
 // appendSaveRange prints " [!] --opt lo[:hi]" (the save form of spi and
 // port ranges).
 func appendSaveRange(b []byte, opt string, lo, hi uint64, inv bool) []byte {

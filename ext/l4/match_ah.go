@@ -48,16 +48,8 @@ func (a *AH) Print(b []byte, ctx *xtables.Context) []byte {
 }
 
 func (a *AH) Save(b []byte, ctx *xtables.Context) []byte {
-	if a.Spis == [2]uint32{0, 0xffffffff} {
-		return b
+	if a.Spis == [2]uint32{0, 0xffffffff} && !(ctx.State && a.InvFlags&ahInvSPI != 0) {
+		return b // an inverted full range too, except in the state file
 	}
 	return appendSaveRange(b, "--ahspi", uint64(a.Spis[0]), uint64(a.Spis[1]), a.InvFlags&ahInvSPI != 0)
-}
-
-// SaveState keeps an inverted full range, which Save drops.
-func (a *AH) SaveState(b []byte, ctx *xtables.Context) []byte {
-	if a.Spis == [2]uint32{0, 0xffffffff} && a.InvFlags&ahInvSPI != 0 {
-		return append(b, " ! --ahspi 0:4294967295"...)
-	}
-	return a.Save(b, ctx)
 }

@@ -81,7 +81,8 @@ func (a *AH6) Print(b []byte, ctx *xtables.Context) []byte {
 }
 
 func (a *AH6) Save(b []byte, ctx *xtables.Context) []byte {
-	if a.Spis != [2]uint32{0, 0xffffffff} {
+	// An inverted full range is dropped too, except in the state file.
+	if a.Spis != [2]uint32{0, 0xffffffff} || (ctx.State && a.InvFlags&ah6InvSPI != 0) {
 		b = appendSaveRange(b, "--ahspi", uint64(a.Spis[0]), uint64(a.Spis[1]), a.InvFlags&ah6InvSPI != 0)
 	}
 	if a.HdrLen != 0 || a.InvFlags&ah6InvLen != 0 {
@@ -93,15 +94,4 @@ func (a *AH6) Save(b []byte, ctx *xtables.Context) []byte {
 		b = append(b, " --ahres"...)
 	}
 	return b
-}
-
-// SaveState keeps an inverted full spi range, which Save drops.
-func (a *AH6) SaveState(b []byte, ctx *xtables.Context) []byte {
-	if a.Spis == [2]uint32{0, 0xffffffff} && a.InvFlags&ah6InvSPI != 0 {
-		b = append(b, " ! --ahspi 0:4294967295"...)
-		c := *a
-		c.InvFlags &^= ah6InvSPI
-		return c.Save(b, ctx)
-	}
-	return a.Save(b, ctx)
 }

@@ -51,16 +51,8 @@ func (e *ESP) Print(b []byte, ctx *xtables.Context) []byte {
 }
 
 func (e *ESP) Save(b []byte, ctx *xtables.Context) []byte {
-	if e.Spis == [2]uint32{0, 0xffffffff} {
-		return b
+	if e.Spis == [2]uint32{0, 0xffffffff} && !(ctx.State && e.InvFlags&espInvSPI != 0) {
+		return b // an inverted full range too, except in the state file
 	}
 	return appendSaveRange(b, "--espspi", uint64(e.Spis[0]), uint64(e.Spis[1]), e.InvFlags&espInvSPI != 0)
-}
-
-// SaveState keeps an inverted full range, which Save drops.
-func (e *ESP) SaveState(b []byte, ctx *xtables.Context) []byte {
-	if e.Spis == [2]uint32{0, 0xffffffff} && e.InvFlags&espInvSPI != 0 {
-		return append(b, " ! --espspi 0:4294967295"...)
-	}
-	return e.Save(b, ctx)
 }

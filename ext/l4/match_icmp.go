@@ -54,6 +54,9 @@ func (m *ICMP) Print(b []byte, ctx *xtables.Context) []byte {
 }
 
 func (m *ICMP) Save(b []byte, ctx *xtables.Context) []byte {
+	if ctx.State { // keep the code range the save form drops
+		return appendICMPState(b, "--icmp-type", m.Type, m.Code, m.InvFlags&icmpInv != 0)
+	}
 	b = xtables.AppendInv(b, m.InvFlags&icmpInv != 0)
 	if m.Type == 0xFF { // the C code's "special hack for 'any' case"
 		return append(b, " --icmp-type any"...)
@@ -65,9 +68,4 @@ func (m *ICMP) Save(b []byte, ctx *xtables.Context) []byte {
 		b = xtables.AppendUint(b, uint64(m.Code[0]))
 	}
 	return b
-}
-
-// SaveState keeps the code range and type 255 codes that Save drops.
-func (m *ICMP) SaveState(b []byte, ctx *xtables.Context) []byte {
-	return appendICMPState(b, "--icmp-type", m.Type, m.Code, m.InvFlags&icmpInv != 0)
 }

@@ -55,6 +55,9 @@ func (m *ICMP6) Print(b []byte, ctx *xtables.Context) []byte {
 }
 
 func (m *ICMP6) Save(b []byte, ctx *xtables.Context) []byte {
+	if ctx.State { // keep the code range the save form drops
+		return appendICMPState(b, "--icmpv6-type", m.Type, m.Code, m.InvFlags&icmp6Inv != 0)
+	}
 	b = xtables.AppendInv(b, m.InvFlags&icmp6Inv != 0)
 	b = append(b, " --icmpv6-type "...)
 	b = xtables.AppendUint(b, uint64(m.Type))
@@ -63,9 +66,4 @@ func (m *ICMP6) Save(b []byte, ctx *xtables.Context) []byte {
 		b = xtables.AppendUint(b, uint64(m.Code[0]))
 	}
 	return b
-}
-
-// SaveState keeps the code range that Save drops.
-func (m *ICMP6) SaveState(b []byte, ctx *xtables.Context) []byte {
-	return appendICMPState(b, "--icmpv6-type", m.Type, m.Code, m.InvFlags&icmp6Inv != 0)
 }

@@ -47,6 +47,15 @@ func (p *IPComp) Parse(c *xtables.OptionCall) error {
 	return nil
 }
 
+// Final reads a state file's rule without --ipcompspi as the full range:
+// only that range saves as nothing (an absent option gives 0:0).
+func (p *IPComp) Final(f *xtables.FinalCall) error {
+	if f.Ctx != nil && f.Ctx.State && !f.Has(ipcompOptSpi) {
+		p.Spis = [2]uint32{0, 0xffffffff}
+	}
+	return nil
+}
+
 // Check is the kernel's protocol check (the match is for -p ipcomp).
 func (p *IPComp) Check(ctx *xtables.Context) error { return checkProto(ctx, 108) }
 
@@ -64,23 +73,12 @@ func (p *IPComp) Print(b []byte, ctx *xtables.Context) []byte {
 }
 
 func (p *IPComp) Save(b []byte, ctx *xtables.Context) []byte {
-	if p.Spis != [2]uint32{0, 0xffffffff} {
+	// An inverted full range is dropped too, except in the state file.
+	if p.Spis != [2]uint32{0, 0xffffffff} || (ctx.State && p.InvFlags&ipcompInvSPI != 0) {
 		b = appendSaveRange(b, "--ipcompspi", uint64(p.Spis[0]), uint64(p.Spis[1]), p.InvFlags&ipcompInvSPI != 0)
 	}
 	if p.HdrRes != 0 {
 		b = append(b, " --compres"...)
 	}
 	return b
-}
-
-// SaveState keeps an inverted full range, which Save drops.
-func (p *IPComp) SaveState(b []byte, ctx *xtables.Context) []byte {
-	if p.Spis == [2]uint32{0, 0xffffffff} && p.InvFlags&ipcompInvSPI != 0 {
-		b = append(b, " ! --ipcompspi 0:4294967295"...)
-		if p.HdrRes != 0 {
-			b = append(b, " --compres"...)
-		}
-		return b
-	}
-	return p.Save(b, ctx)
 }

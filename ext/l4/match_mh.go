@@ -140,16 +140,8 @@ func (m *MH) Print(b []byte, ctx *xtables.Context) []byte {
 }
 
 func (m *MH) Save(b []byte, ctx *xtables.Context) []byte {
-	if m.Types == [2]uint8{0, 0xFF} {
-		return b
+	if m.Types == [2]uint8{0, 0xFF} && !(ctx.State && m.InvFlags&mhInvType != 0) {
+		return b // an inverted full range too, except in the state file
 	}
 	return appendSaveRange(b, "--mh-type", uint64(m.Types[0]), uint64(m.Types[1]), m.InvFlags&mhInvType != 0)
-}
-
-// SaveState keeps an inverted full range, which Save drops.
-func (m *MH) SaveState(b []byte, ctx *xtables.Context) []byte {
-	if m.Types == [2]uint8{0, 0xFF} && m.InvFlags&mhInvType != 0 {
-		return append(b, " ! --mh-type 0:255"...)
-	}
-	return m.Save(b, ctx)
 }
