@@ -126,6 +126,9 @@ type ParseOptions struct {
 	Table   string // default table ("filter")
 	Restore bool   // parsing a line of iptables-restore
 	Names   xtables.Resolver
+	// Objects are the host's named objects (ipsets …), which some
+	// extensions look up while parsing, as the real tool does.
+	Objects xtables.ObjectStore
 	// State: reading iptwin's own state file, not user input (see
 	// xtables.Context.State).
 	State bool
@@ -185,9 +188,12 @@ func Parse(args []string, po ParseOptions) (*Command, error) {
 	}
 	p := &parser{po: po, cmd: &Command{Table: po.Table}}
 	p.g = getopt{args: args}
-	p.ctx = xtables.Context{Family: po.Family, Names: po.Names, Header: &p.hdr, State: po.State}
+	p.ctx = xtables.Context{Family: po.Family, Names: po.Names, Header: &p.hdr, State: po.State, Objects: po.Objects}
+	p.ctx.Warn = func(msg string) { p.cmd.Notices = append(p.cmd.Notices, msg) }
 	if err := p.run(); err != nil {
-		return nil, err
+		// The command comes back with the error for its Notices, which
+		// the real tool printed before failing.
+		return p.cmd, err
 	}
 	return p.cmd, nil
 }

@@ -20,6 +20,8 @@ type RestoreOptions struct {
 	Verbose  int
 	Names    xtables.Resolver
 	State    bool // reading a state file (see xtables.Context.State)
+	// Stderr receives the warnings printed while parsing; nil drops them.
+	Stderr io.Writer
 }
 
 // RestoreError is a failure of iptables-restore with the exact text it
@@ -254,7 +256,12 @@ func (r *restorer) ruleLine(s string, line int) *RestoreError {
 		return r.paramError(err, line)
 	}
 	args = append(args, words...)
-	cmd, perr := Parse(args, ParseOptions{Family: r.o.Family, Table: r.table, Restore: true, Names: r.o.Names, State: r.o.State})
+	cmd, perr := Parse(args, ParseOptions{Family: r.o.Family, Table: r.table, Restore: true, Names: r.o.Names, State: r.o.State, Objects: r.committed.Objects})
+	if cmd != nil && r.o.Stderr != nil {
+		for _, n := range cmd.Notices {
+			fmt.Fprintln(r.o.Stderr, n)
+		}
+	}
 	if perr != nil {
 		if IsSkipLine(perr) {
 			return nil

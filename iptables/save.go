@@ -47,8 +47,10 @@ func AppendRuleSpec(b []byte, r *xtables.Rule, ctx *xtables.Context, cCounters b
 	}
 	if t := r.Target; t != nil {
 		if t.Type != nil {
+			// Saved under the name typed: nf_tables keeps NOTRACK as its
+			// own expression, though -L shows it as CT.
 			b = append(b, " -j "...)
-			b = append(b, targetName(t)...)
+			b = append(b, t.Type.Name...)
 			b = t.Info.Save(b, &hctx)
 		} else if r.Goto() {
 			b = append(b, " -g "...)
@@ -61,7 +63,7 @@ func AppendRuleSpec(b []byte, r *xtables.Rule, ctx *xtables.Context, cCounters b
 	return b
 }
 
-// targetName is the name a target is listed and saved as.
+// targetName is the name -L lists a target as.
 func targetName(t *xtables.Target) string {
 	if t.Type != nil {
 		if t.Type.RealName != "" {

@@ -7,6 +7,7 @@ package names
 import (
 	"bufio"
 	"io"
+	"math"
 	"net/netip"
 	"os"
 	"strconv"
@@ -198,11 +199,13 @@ func parseNetAddr(s string) (netip.Addr, bool) {
 // PortByName implements xtables.Resolver.
 func (d *DB) PortByName(name string) int {
 	if name != "" && isDigits(name) {
-		v, err := strconv.ParseUint(name, 10, 32)
-		if err != nil || v > 65535 {
-			return -1
+		// getaddrinfo takes any number as a service (strtoul, saturating)
+		// and keeps its low 16 bits.
+		v, err := strconv.ParseUint(name, 10, 64)
+		if err != nil {
+			v = math.MaxUint64
 		}
-		return int(v)
+		return int(v & 0xffff)
 	}
 	d.load()
 	if ss := d.servByName[name]; len(ss) > 0 {

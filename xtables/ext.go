@@ -122,6 +122,10 @@ type Context struct {
 	Header  *Header // the rule's fixed part (protocol, addresses …)
 	Names   Resolver
 	Numeric bool // -L with -n: print numbers, not names
+	// Warn receives the lines the real tool prints on stderr while
+	// parsing without failing (warnings, deprecation notices); nil when
+	// nobody listens. Use Notice.
+	Warn func(string)
 	// State is set while iptwin reads back its own state file: the rule
 	// was accepted before, and an extension whose save form the real tool
 	// cannot read back (SNAT's shifted port base) may accept it here.
@@ -134,6 +138,13 @@ type Context struct {
 	// static hook masks of MatchType/TargetType are checked by the core
 	// against every base chain reaching the rule).
 	Hooks uint
+}
+
+// Notice passes a warning line to Warn, if set.
+func (c *Context) Notice(msg string) {
+	if c != nil && c.Warn != nil {
+		c.Warn(msg)
+	}
 }
 
 // OptionCall carries one option occurrence to an extension's Parse
@@ -150,6 +161,10 @@ type OptionCall struct {
 	args *[]string
 	pos  *int
 }
+
+// Notice queues a line the real tool prints on stderr while parsing (a
+// deprecation warning, say); it does not stop the command.
+func (c *OptionCall) Notice(msg string) { c.Ctx.Notice(msg) }
 
 // PeekArg returns the argument after the option's own one without taking
 // it (old-style extensions such as --tcp-flags take two).

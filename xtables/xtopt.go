@@ -220,20 +220,24 @@ func parseTOSMask(c *OptionCall) error {
 }
 
 func parseMarkMask(c *OptionCall) error {
-	bad := Errorf("%s: Bad value for \"%s\" option: \"%s\"", c.Ext, c.Opt.Name, c.Arg)
+	// xtables_parse_val_mask without a name map
+	bad := Errorf("%s: bad integer value for option \"--%s\", or out of range.\n", c.Ext, c.Opt.Name)
+	garbage := Errorf("%s: trailing garbage after value for option \"--%s\".\n", c.Ext, c.Opt.Name)
 	v, rest, ok := StrToUint(c.Arg, 0, math.MaxUint32)
 	if !ok {
 		return bad
 	}
 	mask := uint64(math.MaxUint32)
-	if strings.HasPrefix(rest, "/") {
-		mask, rest, ok = StrToUint(rest[1:], 0, math.MaxUint32)
-		if !ok {
+	if rest != "" {
+		if rest[0] != '/' {
+			return garbage
+		}
+		if mask, rest, ok = StrToUint(rest[1:], 0, math.MaxUint32); !ok {
 			return bad
 		}
-	}
-	if rest != "" {
-		return bad
+		if rest != "" {
+			return garbage
+		}
 	}
 	c.Val.Mark, c.Val.MarkMask = uint32(v), uint32(mask)
 	return nil
@@ -266,6 +270,11 @@ func parseHost(c *OptionCall) error {
 		addrs = []netip.Addr{a}
 	} else if a, ok := inetAton(c.Arg); ok {
 		addrs = []netip.Addr{a}
+	}
+	if addrs == nil && f == IPv6 {
+		if _, ok := inetAton(c.Arg); ok {
+			return Errorf("getaddrinfo: Address family for hostname not supported\n")
+		}
 	}
 	if addrs == nil && c.Ctx.Names != nil {
 		addrs = c.Ctx.Names.HostAddrs(c.Arg, f)
@@ -319,17 +328,22 @@ func parsePlen(c *OptionCall) error {
 		c.Val.Plen = int(v)
 		return nil
 	}
+	// A mask in full form, read by getaddrinfo(AI_NUMERICHOST): inet_aton
+	// for IPv4, so "33" is 0.0.0.33. A mask that is not a prefix gives
+	// xtables_ipmask_to_cidr's -1, which the uint8 hlen turns into 255.
 	var m netip.Addr
 	var ok bool
 	if f == IPv6 {
 		m, ok = ParseIPv6Numeric(c.Arg)
 	} else {
-		a, err := netip.ParseAddr(c.Arg)
-		m, ok = a, err == nil && a.Is4()
+		m, ok = inetAton(c.Arg)
 	}
 	if ok {
 		c.Val.Mask = m
 		c.Val.Plen = MaskBits(m)
+		if c.Val.Plen < 0 {
+			c.Val.Plen = 255
+		}
 		return nil
 	}
 	return Errorf("%s: bad value for option \"--%s\", neither a valid network mask nor valid CIDR (%d-%d).\n", c.Ext, c.Opt.Name, 0, bits)
@@ -340,7 +354,11 @@ func parsePlenMask(c *OptionCall) error {
 		return err
 	}
 	// As in libxtables, a mask given in full form yields its prefix length,
-	// and the mask is then rebuilt from that length.
+	// and the mask is then rebuilt from that length (all ones for 255).
+	if c.Val.Plen > c.Ctx.Family.Bits() {
+		c.Val.Mask = PrefixMask(c.Ctx.Family, c.Ctx.Family.Bits())
+		return nil
+	}
 	c.Val.Mask = PrefixMask(c.Ctx.Family, c.Val.Plen)
 	return nil
 }

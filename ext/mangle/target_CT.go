@@ -63,6 +63,7 @@ func init() {
 		Name:     "NOTRACK",
 		Revision: 2,
 		Family:   xtables.AnyFamily,
+		RealName: "CT", // -L lists it as CT; saved as NOTRACK
 		New:      func() xtables.TargetInfo { return &CT{Flags: CTNotrack | CTNotrackAlias} },
 	})
 }

@@ -32,6 +32,7 @@ func init() {
 		Name:     "owner",
 		Revision: 1,
 		Family:   xtables.AnyFamily,
+		Hooks:    1<<xtables.HookOutput | 1<<xtables.HookPostrouting,
 		Options: []xtables.Option{
 			{Name: "uid-owner", ID: ownerOptUser, Type: xtables.TypeString, Flags: xtables.Invert},
 			{Name: "gid-owner", ID: ownerOptGroup, Type: xtables.TypeString, Flags: xtables.Invert},

@@ -23,6 +23,7 @@ func init() {
 	xtables.RegisterMatch(&xtables.MatchType{
 		Name:    "rpfilter",
 		Family:  xtables.AnyFamily,
+		Hooks:   1 << xtables.HookPrerouting,
 		Options: rpfOpts,
 		New:     func() xtables.MatchInfo { return &RPFilter{} },
 		Help: "rpfilter match options:\n" +

@@ -50,7 +50,7 @@ func runIptables(f xtables.Family) command {
 		}
 		defer d.Unlock()
 		names := d.Names()
-		cmd, err := iptables.Parse(args, iptables.ParseOptions{Family: f, Names: names})
+		cmd, err := iptables.Parse(args, iptables.ParseOptions{Family: f, Names: names, Objects: d.Objects()})
 		if cmd != nil {
 			for _, n := range cmd.Notices {
 				fmt.Fprintln(env.Stderr, n)

@@ -199,7 +199,7 @@ var restoreSpecs = []flagSpec{
 func runRestore(f xtables.Family) command {
 	return func(env *Env, prog string, args []string) int {
 		flags, operands, bad := getopts(args, restoreSpecs)
-		o := iptables.RestoreOptions{Family: f, Program: prog}
+		o := iptables.RestoreOptions{Family: f, Program: prog, Stderr: env.Stderr}
 		for _, fl := range flags {
 			switch fl.c {
 			case 'b':
