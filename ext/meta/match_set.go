@@ -224,8 +224,9 @@ func (m *SetMatch) Parse(c *xtables.OptionCall) error {
 		}
 		m.Flags |= ipsetFlagRetNoMa
 	case setOptSet, setOptMatchSet:
-		// "--set option deprecated, please use --match-set" goes to
-		// stderr in the real tool; the parse is the same.
+		if c.Opt.ID == setOptSet {
+			c.Notice("--set option deprecated, please use --match-set")
+		}
 		if m.MatchSet.Dim != 0 {
 			return xtables.Errorf("--match-set can be specified only once")
 		}
