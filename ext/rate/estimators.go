@@ -25,6 +25,85 @@ type estParams struct {
 
 func init() {
 	state.RegisterObjects("rateest", loadEstimators)
+	state.RegisterObjects("hashlimit-ipv4", loadHtables("rules-ipv4"))
+	state.RegisterObjects("hashlimit-ipv6", loadHtables("rules-ipv6"))
+}
+
+// Hashlimit tables are host objects too, one namespace per family: a rule
+// makes one, rules naming it share it while any refers to it. What matters
+// to later rules is whether it was made in rate-match mode.
+
+func htableKind(f xtables.Family) string {
+	if f == xtables.IPv6 {
+		return "hashlimit-ipv6"
+	}
+	return "hashlimit-ipv4"
+}
+
+// loadHtables finds the tables the stored rules of a family make, with
+// their rate-match mode (the first rule naming one made it).
+func loadHtables(file string) state.ObjectLoader {
+	return func(dir string) (func(string) (any, bool), error) {
+		tabs := map[string]bool{}
+		data, _ := os.ReadFile(filepath.Join(dir, file))
+		for _, line := range strings.Split(string(data), "\n") {
+			if !strings.Contains(line, "--hashlimit-name") {
+				continue
+			}
+			// One rule may hold several hashlimit matches: each runs
+			// from its --hashlimit-name to the next -m.
+			name, rm, in := "", false, false
+			flush := func() {
+				if in {
+					if _, ok := tabs[name]; !ok {
+						tabs[name] = rm
+					}
+				}
+				name, rm, in = "", false, false
+			}
+			args := splitSaveLine(line)
+			for i, a := range args {
+				switch {
+				case a == "-m" || a == "-j":
+					flush()
+				case a == "--hashlimit-name" && i+1 < len(args):
+					name, in = cString(args[i+1], hlNameSize), true
+				case a == "--hashlimit-rate-match":
+					rm = true
+				}
+			}
+			flush()
+		}
+		return func(name string) (any, bool) {
+			rm, ok := tabs[name]
+			return rm, ok
+		}, nil
+	}
+}
+
+func lookupHtable(ctx *xtables.Context, name string) (bool, bool) {
+	if ctx.Objects == nil {
+		return false, false
+	}
+	key := htableKind(ctx.Family) + "\x00" + name
+	pending.Lock()
+	p, ok := pending.m[ctx.Objects][key]
+	pending.Unlock()
+	if ok {
+		return p.known, true
+	}
+	if v, ok := ctx.Objects.Lookup(htableKind(ctx.Family), name); ok {
+		rm, _ := v.(bool)
+		return rm, true
+	}
+	return false, false
+}
+
+func addHtable(ctx *xtables.Context, name string, rateMatch bool) {
+	if _, ok := lookupHtable(ctx, name); ok {
+		return
+	}
+	addEstimator(ctx, htableKind(ctx.Family)+"\x00"+name, estParams{known: rateMatch})
 }
 
 // ruleFiles are the state directory's rule sets (state's rulesFile).

@@ -74,13 +74,13 @@ func init() {
 			{Name: "hashlimit-rate-interval", ID: hlOptInterval, Type: xtables.TypeString},
 		},
 		New: func() xtables.MatchInfo {
-			return &Hashlimit{Burst: hlBurstDefault, GCInterval: hlGCInterval, Srcmask: 0xff, Dstmask: 0xff}
+			return &Hashlimit{Burst: hlBurstDefault, GCInterval: hlGCInterval}
 		},
 	})
 }
 
 // Hashlimit is struct xt_hashlimit_mtinfo3 (name and hashlimit_cfg3).
-// Srcmask and Dstmask are 0xff until set: the family's length then.
+// Srcmask and Dstmask not given are the family's length (set in Final).
 type Hashlimit struct {
 	Name       string
 	Avg        uint64
@@ -94,7 +94,8 @@ type Hashlimit struct {
 	Srcmask    uint8
 	Dstmask    uint8
 
-	mult uint32 // struct hashlimit_mt_udata: the rate's unit, parse only
+	mult           uint32 // struct hashlimit_mt_udata: the rate's unit, parse only
+	hasSrc, hasDst bool   // the masks were given
 }
 
 func costToBytes(cost uint64) uint64 {
@@ -248,9 +249,9 @@ func (h *Hashlimit) Parse(c *xtables.OptionCall) error {
 			return err
 		}
 		if c.Opt.ID == hlOptSrcmask {
-			h.Srcmask = n
+			h.Srcmask, h.hasSrc = n, true
 		} else {
-			h.Dstmask = n
+			h.Dstmask, h.hasDst = n, true
 		}
 	case hlOptName:
 		h.Name = cString(c.Arg, hlNameSize)
@@ -278,10 +279,10 @@ func (h *Hashlimit) Parse(c *xtables.OptionCall) error {
 // family's prefix length for masks not given (hashlimit_mt[46]_init).
 func (h *Hashlimit) Final(f *xtables.FinalCall) error {
 	bits := uint8(f.Ctx.Family.Bits())
-	if h.Srcmask == 0xff {
+	if !h.hasSrc {
 		h.Srcmask = bits
 	}
-	if h.Dstmask == 0xff {
+	if !h.hasDst {
 		h.Dstmask = bits
 	}
 	if !f.Has(hlOptUpto) && !f.Has(hlOptAbove) {
@@ -343,6 +344,11 @@ func (h *Hashlimit) Check(ctx *xtables.Context) error {
 	if h.Size > hlMaxSize {
 		h.Size = hlMaxSize
 	}
+	// A table of that name in the family must agree on rate-match.
+	rm := h.Mode&hlRateMatch != 0
+	if old, ok := lookupHtable(ctx, h.Name); ok && old != rm {
+		return xtables.ErrInvalidArgument
+	}
 	erange := &xtables.KernelError{Errno: "Numerical result out of range"}
 	switch {
 	case h.Mode&hlRateMatch != 0:
@@ -363,6 +369,7 @@ func (h *Hashlimit) Check(ctx *xtables.Context) error {
 			return erange
 		}
 	}
+	addHtable(ctx, h.Name, rm)
 	return nil
 }
 

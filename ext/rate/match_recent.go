@@ -37,7 +37,7 @@ const (
 	recentNameLen = 200 // XT_RECENT_NAME_LEN
 	// recentMaxStamps is XT_RECENT_MAX_NSTAMPS: the hit count must be
 	// below it.
-	recentMaxStamps = 256
+	recentMaxStamps = 65536
 )
 
 func init() {
