@@ -181,3 +181,22 @@ func TestIPRangeReversedWarning(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// The save form drops an inverted full id range, as the real tool does;
+// the state form keeps it.
+func TestFullRangeStateForm(t *testing.T) {
+	f := &Frag{IDs: [2]uint32{0, ^uint32(0)}, Flags: fragIDs, InvFlags: fragInvIDs}
+	if got := string(f.Save(nil, &xtables.Context{})); got != "" {
+		t.Errorf("save = %q", got)
+	}
+	if got := string(f.Save(nil, &xtables.Context{State: true})); got != " ! --fragid 0:4294967295" {
+		t.Errorf("state save = %q", got)
+	}
+	if got := string(f.Print(nil, &xtables.Context{})); got != " frag ids:!0:4294967295" {
+		t.Errorf("print = %q", got)
+	}
+	r := &RT{SegsLeft: [2]uint32{0, ^uint32(0)}, Flags: rtSgs, InvFlags: rtInvSgs}
+	if got := string(r.Save(nil, &xtables.Context{State: true})); got != " ! --rt-segsleft 0:4294967295" {
+		t.Errorf("rt state save = %q", got)
+	}
+}

@@ -9,6 +9,7 @@ func init() {
 	xtables.RegisterMatch(&xtables.MatchType{
 		Name:   "eui64",
 		Family: xtables.IPv6,
+		Hooks:  eui64Hooks,
 		New:    func() xtables.MatchInfo { return &EUI64{} },
 	})
 }
@@ -21,10 +22,3 @@ func (m *EUI64) Print(b []byte, ctx *xtables.Context) []byte { return b }
 func (m *EUI64) Save(b []byte, ctx *xtables.Context) []byte  { return b }
 
 const eui64Hooks = 1<<xtables.HookPrerouting | 1<<xtables.HookInput | 1<<xtables.HookForward
-
-func (m *EUI64) Check(ctx *xtables.Context) error {
-	if ctx.Hooks&^eui64Hooks != 0 {
-		return xtables.ErrInvalidArgument
-	}
-	return nil
-}

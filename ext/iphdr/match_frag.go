@@ -110,9 +110,11 @@ func appendIDRange(b []byte, name string, min, max uint32, inv bool) []byte {
 }
 
 // appendSaveRange is the save form of an id range: nothing for the full
-// range, even inverted (the real tool loses "! --fragid 0:4294967295").
-func appendSaveRange(b []byte, opt string, r [2]uint32, inv bool) []byte {
-	if r[0] == 0 && r[1] == ^uint32(0) {
+// range, even inverted (the real tool loses "! --fragid 0:4294967295"),
+// except in iptwin's own state file (ctx.State), which must read back
+// what the kernel holds.
+func appendSaveRange(b []byte, opt string, r [2]uint32, inv bool, ctx *xtables.Context) []byte {
+	if r[0] == 0 && r[1] == ^uint32(0) && !(inv && ctx.State) {
 		return b
 	}
 	b = xtables.AppendInv(b, inv)
@@ -149,7 +151,7 @@ func (m *Frag) Print(b []byte, ctx *xtables.Context) []byte {
 }
 
 func (m *Frag) Save(b []byte, ctx *xtables.Context) []byte {
-	b = appendSaveRange(b, " --fragid ", m.IDs, m.InvFlags&fragInvIDs != 0)
+	b = appendSaveRange(b, " --fragid ", m.IDs, m.InvFlags&fragInvIDs != 0, ctx)
 	if m.Flags&fragLen != 0 {
 		b = xtables.AppendInv(b, m.InvFlags&fragInvLen != 0)
 		b = append(b, " --fraglen "...)

@@ -2,8 +2,8 @@ package iphdr
 
 import "github.com/iptwin/iptwin/xtables"
 
-// osf match (libxt_osf.c, xt_osf.h). The kernel (xt_osf.c) wants TCP and
-// the PREROUTING, INPUT or FORWARD hooks.
+// osf match (libxt_osf.c, xt_osf.h). The kernel (xt_osf.c) wants TCP (Check)
+// and the PREROUTING, INPUT or FORWARD hooks (the static mask).
 
 const (
 	osfOptGenre uint = iota
@@ -24,6 +24,7 @@ func init() {
 	xtables.RegisterMatch(&xtables.MatchType{
 		Name:   "osf",
 		Family: xtables.IPv4,
+		Hooks:  osfHooks,
 		Options: []xtables.Option{
 			{Name: "genre", ID: osfOptGenre, Type: xtables.TypeString, Flags: xtables.Mand | xtables.Invert},
 			{Name: "ttl", ID: osfOptTTL, Type: xtables.TypeUint32, Max: 2},
@@ -78,9 +79,6 @@ const osfHooks = 1<<xtables.HookPrerouting | 1<<xtables.HookInput | 1<<xtables.H
 
 func (m *OSF) Check(ctx *xtables.Context) error {
 	if ctx.Header != nil && (ctx.Header.Proto != 6 || ctx.Header.Inv&xtables.InvProto != 0) {
-		return xtables.ErrInvalidArgument
-	}
-	if ctx.Hooks&^osfHooks != 0 {
 		return xtables.ErrInvalidArgument
 	}
 	return nil

@@ -18,6 +18,7 @@ func init() {
 	xtables.RegisterMatch(&xtables.MatchType{
 		Name:   "realm",
 		Family: xtables.IPv4,
+		Hooks:  realmHooks,
 		Options: []xtables.Option{
 			{Name: "realm", ID: 0, Type: xtables.TypeString, Flags: xtables.Mand | xtables.Invert},
 		},
@@ -176,10 +177,3 @@ func (m *Realm) Save(b []byte, ctx *xtables.Context) []byte {
 // realmHooks: xt_realm is valid from LOCAL_IN, FORWARD, LOCAL_OUT and
 // POST_ROUTING only.
 const realmHooks = 1<<xtables.HookInput | 1<<xtables.HookForward | 1<<xtables.HookOutput | 1<<xtables.HookPostrouting
-
-func (m *Realm) Check(ctx *xtables.Context) error {
-	if ctx.Hooks&^realmHooks != 0 {
-		return xtables.ErrInvalidArgument
-	}
-	return nil
-}

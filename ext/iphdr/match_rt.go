@@ -189,7 +189,7 @@ func (m *RT) Save(b []byte, ctx *xtables.Context) []byte {
 		b = append(b, " --rt-type "...)
 		b = appendU(b, uint64(m.Type))
 	}
-	b = appendSaveRange(b, " --rt-segsleft ", m.SegsLeft, m.InvFlags&rtInvSgs != 0)
+	b = appendSaveRange(b, " --rt-segsleft ", m.SegsLeft, m.InvFlags&rtInvSgs != 0, ctx)
 	if m.Flags&rtLen != 0 {
 		b = xtables.AppendInv(b, m.InvFlags&rtInvLen != 0)
 		b = append(b, " --rt-len "...)
