@@ -30,7 +30,9 @@ func init() {
 		Options: []xtables.Option{
 			{Name: "cluster-total-nodes", ID: clOptTotalNodes, Type: xtables.TypeUint32, Min: 1, Max: clusterNodesMax, Flags: xtables.Mand},
 			{Name: "cluster-local-node", ID: clOptLocalNode, Type: xtables.TypeUint32, Min: 1, Max: clusterNodesMax, Flags: xtables.Invert, Excl: 1 << clOptLocalNodeMask},
-			{Name: "cluster-local-nodemask", ID: clOptLocalNodeMask, Type: xtables.TypeUint32, Min: 1, Max: clusterNodesMax, Flags: xtables.Invert, Excl: 1 << clOptLocalNode},
+			// Range-checked in Parse: the saved mask of a node above 6 is out of
+			// range, yet iptwin must read its own state file back.
+			{Name: "cluster-local-nodemask", ID: clOptLocalNodeMask, Type: xtables.TypeString, Flags: xtables.Invert, Excl: 1 << clOptLocalNode},
 			{Name: "cluster-hash-seed", ID: clOptHashSeed, Type: xtables.TypeUint32, Flags: xtables.Mand},
 		},
 		New: func() xtables.MatchInfo { return &Cluster{} },
@@ -56,10 +58,18 @@ func (cl *Cluster) Parse(c *xtables.OptionCall) error {
 		}
 		cl.NodeMask = 1 << (v - 1)
 	case clOptLocalNodeMask:
+		hi := uint64(clusterNodesMax)
+		if c.Ctx != nil && c.Ctx.State {
+			hi = 0xffffffff
+		}
+		m, ok := xtables.StrToUintAll(c.Arg, 1, hi)
+		if !ok {
+			return xtables.Errorf("%s: bad value for option \"--%s\", or out of range (%d-%d).\n", c.Ext, c.Opt.Name, 1, clusterNodesMax)
+		}
 		if c.Invert {
 			cl.Flags |= clusterFInv
 		}
-		cl.NodeMask = v
+		cl.NodeMask = uint32(m)
 	case clOptHashSeed:
 		cl.HashSeed = v
 	}

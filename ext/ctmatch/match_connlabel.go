@@ -57,9 +57,9 @@ type labelMap struct {
 }
 
 // openLabelMap is connlabel_open: the map, or nil when the file cannot be
-// read (the real tool then warns "cannot open" on each use), or an error
-// when the file holds no label.
-func openLabelMap() (*labelMap, error) {
+// read (the real tool then warns "cannot open" on each use, which goes to
+// ctx), or an error when the file holds no label.
+func openLabelMap(ctx *xtables.Context) (*labelMap, error) {
 	labelMu.Lock()
 	defer labelMu.Unlock()
 	if cachedMap != nil && cachedPath == connlabelConf {
@@ -67,7 +67,17 @@ func openLabelMap() (*labelMap, error) {
 	}
 	m, err := readLabelMap(connlabelConf)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		why := ""
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			why = "No such file or directory"
+		case errors.Is(err, fs.ErrPermission):
+			why = "Permission denied"
+		}
+		if why != "" {
+			if ctx != nil && !ctx.State {
+				ctx.Notice("Warning: cannot open " + connlabelConf + ": " + why)
+			}
 			return nil, nil
 		}
 		return nil, err
@@ -157,7 +167,7 @@ func (cl *Connlabel) Parse(c *xtables.OptionCall) error {
 	case clabOptLabel:
 		tmp := labelValue(c.Arg)
 		if tmp < 0 {
-			m, err := openLabelMap()
+			m, err := openLabelMap(c.Ctx)
 			if err != nil {
 				return err
 			}
@@ -181,8 +191,8 @@ func (cl *Connlabel) Parse(c *xtables.OptionCall) error {
 }
 
 // name is connlabel_get_name.
-func (cl *Connlabel) name() string {
-	m, err := openLabelMap()
+func (cl *Connlabel) name(ctx *xtables.Context) string {
+	m, err := openLabelMap(ctx)
 	if err != nil || m == nil {
 		return ""
 	}
@@ -190,7 +200,7 @@ func (cl *Connlabel) name() string {
 }
 
 func (cl *Connlabel) Print(b []byte, ctx *xtables.Context) []byte {
-	name := cl.name()
+	name := cl.name(ctx)
 	b = append(b, " connlabel"...)
 	if cl.Options&connlabelOpInvert != 0 {
 		b = append(b, " !"...)
@@ -210,7 +220,7 @@ func (cl *Connlabel) Print(b []byte, ctx *xtables.Context) []byte {
 }
 
 func (cl *Connlabel) Save(b []byte, ctx *xtables.Context) []byte {
-	name := cl.name()
+	name := cl.name(ctx)
 	if cl.Options&connlabelOpInvert != 0 {
 		b = append(b, " !"...)
 	}

@@ -87,3 +87,14 @@ func (m *Connmark) Save(b []byte, ctx *xtables.Context) []byte {
 	b = append(b, " --mark"...)
 	return appendMarkMask(b, m.Mark, m.Mask)
 }
+
+// NFTNative: iptables-nft turns the mark match into meta mark expressions
+// (add_nft_mark) and its rule parser rebuilds one mark match from them
+// (parse_meta_mark) with the same value, mask and inversion.
+func (m *Mark) NFTNative(*xtables.Context) (bool, error) { return true, nil }
+
+// NFTRebuild returns the rebuilt match; marks are never merged.
+func (m *Mark) NFTRebuild(xtables.MatchInfo) (xtables.MatchInfo, bool) {
+	c := *m
+	return &c, false
+}

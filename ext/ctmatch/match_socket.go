@@ -21,6 +21,8 @@ func init() {
 		Name:     "socket",
 		Revision: 3,
 		Family:   xtables.AnyFamily,
+		// xt_socket registers its matches for PREROUTING and INPUT only.
+		Hooks: hookMask(xtables.HookPrerouting, xtables.HookInput),
 		Help: `socket match options:
   --nowildcard     Do not ignore LISTEN sockets bound on INADDR_ANY
   --transparent    Ignore non-transparent sockets
@@ -71,13 +73,4 @@ func (s *Socket) Save(b []byte, ctx *xtables.Context) []byte {
 		b = append(b, " --restore-skmark"...)
 	}
 	return b
-}
-
-// Check: xt_socket registers its matches for PREROUTING and INPUT only.
-func (s *Socket) Check(ctx *xtables.Context) error {
-	allowed := hookMask(xtables.HookPrerouting, xtables.HookInput)
-	if ctx.Hooks&^allowed != 0 {
-		return xtables.ErrInvalidArgument
-	}
-	return nil
 }
