@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
-	"os"
 
 	"github.com/iptwin/iptwin/xtables"
 )
@@ -49,11 +48,6 @@ type IPRange struct {
 	Flags          uint8
 }
 
-// warnOut receives the "reversed range" warning the C code prints on
-// stderr while parsing. The extension contract has no way to reach the
-// command's own stderr, so it goes to the process's.
-var warnOut = func(s string) { fmt.Fprint(os.Stderr, s) }
-
 func parseIPRange(arg string, ctx *xtables.Context, opt string) (lo, hi netip.Addr, err error) {
 	f := ctx.Family
 	from, to := arg, arg
@@ -75,7 +69,7 @@ func parseIPRange(arg string, ctx *xtables.Context, opt string) (lo, hi netip.Ad
 	// Printed while the command line is parsed, not again when iptwin
 	// reads its state back.
 	if from != arg && r[0].Compare(r[1]) > 0 && !ctx.State {
-		warnOut(fmt.Sprintf("xt_iprange: range %s-%s is reversed and will never match\n", from, to))
+		ctx.Notice(fmt.Sprintf("xt_iprange: range %s-%s is reversed and will never match", from, to))
 	}
 	return r[0], r[1], nil
 }
