@@ -46,7 +46,8 @@ func TestTCPCheck(t *testing.T) {
 		t.Errorf("--tcp-flags NONE SYN: err %v, elided %v, cmp %#x", err, m.Elided(), m.FlgCmp)
 	}
 	m = &TCP{Spts: [2]uint16{0, 0xffff}, Dpts: [2]uint16{22, 22}}
-	if err := m.Check(&xtables.Context{Header: &xtables.Header{Proto: 17}}); err == nil || err.Error() != "TCP match requires '-p tcp'" {
+	err := m.Final(&xtables.FinalCall{Ext: "tcp", Ctx: &xtables.Context{Header: &xtables.Header{Proto: 17}}})
+	if err == nil || err.Error() != "TCP match requires '-p tcp'" {
 		t.Errorf("payload path without -p tcp: %v", err)
 	}
 	m = &TCP{Spts: [2]uint16{0, 0xffff}, Dpts: [2]uint16{0, 0xffff}, Option: 5}

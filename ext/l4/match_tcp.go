@@ -281,19 +281,27 @@ func appendSavePorts(b []byte, opt string, r [2]uint16, inv bool) []byte {
 	return b
 }
 
+// Final is add_nft_tcp's check, made when the rule is built from the
+// command line: the payload path needs '-p tcp'.
+func (t *TCP) Final(f *xtables.FinalCall) error {
+	const supported = tcpInvSrcPt | tcpInvDstPt | tcpInvFlags
+	extra := t.Option != 0 || t.FlgMask != 0 || t.FlgCmp != 0
+	if t.Option == 0 && nftPayloadPath(t.Spts, t.Dpts, t.Inv, supported, extra) {
+		return nftCheckProto(f.Ctx, 6, "TCP")
+	}
+	return nil
+}
+
 // Check applies what iptables-nft and the kernel do with the match
 // (add_nft_tcp): a match using --tcp-option, or nothing at all, goes to the
 // kernel as is and gets its protocol check; otherwise it becomes payload
-// expressions, which need '-p tcp' and come back as nftPorts describes,
-// flags with an empty mask being dropped.
+// expressions, which come back as nftPorts describes, flags with an empty
+// mask being dropped.
 func (t *TCP) Check(ctx *xtables.Context) error {
 	const supported = tcpInvSrcPt | tcpInvDstPt | tcpInvFlags
 	extra := t.Option != 0 || t.FlgMask != 0 || t.FlgCmp != 0
 	if t.Option != 0 || !nftPayloadPath(t.Spts, t.Dpts, t.Inv, supported, extra) {
 		return checkProto(ctx, 6)
-	}
-	if err := nftCheckProto(ctx, 6, "TCP"); err != nil {
-		return err
 	}
 	s, d, si, di := nftPorts(t.Spts, t.Dpts, t.Inv&tcpInvSrcPt != 0, t.Inv&tcpInvDstPt != 0)
 	inv := t.Inv & tcpInvFlags

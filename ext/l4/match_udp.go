@@ -60,15 +60,21 @@ func (u *UDP) Parse(c *xtables.OptionCall) error {
 	return nil
 }
 
+// Final is add_nft_udp's check, made when the rule is built from the
+// command line: the payload path needs '-p udp'.
+func (u *UDP) Final(f *xtables.FinalCall) error {
+	if nftPayloadPath(u.Spts, u.Dpts, u.Inv, udpInvMask, false) {
+		return nftCheckProto(f.Ctx, 17, "UDP")
+	}
+	return nil
+}
+
 // Check applies what iptables-nft and the kernel do with the match: on
-// the payload path the '-p udp' check and the lossy port round trip, on
-// the compat path the kernel's protocol check.
+// the payload path the lossy port round trip, on the compat path the
+// kernel's protocol check.
 func (u *UDP) Check(ctx *xtables.Context) error {
 	if !nftPayloadPath(u.Spts, u.Dpts, u.Inv, udpInvMask, false) {
 		return checkProto(ctx, 17)
-	}
-	if err := nftCheckProto(ctx, 17, "UDP"); err != nil {
-		return err
 	}
 	s, d, si, di := nftPorts(u.Spts, u.Dpts, u.Inv&udpInvSrcPt != 0, u.Inv&udpInvDstPt != 0)
 	u.Spts, u.Dpts, u.Inv = s, d, 0
