@@ -221,6 +221,14 @@ func checkRule(c *xtables.Chain, r *xtables.Rule, ctx *xtables.Context, hooks ui
 	cctx.Chain = c.Name
 	cctx.Hooks = hooks
 	for _, m := range r.Matches {
+		if m.Type != nil && m.Type.KernelMissing {
+			return ErrNoModule
+		}
+	}
+	if r.Target != nil && r.Target.Type != nil && r.Target.Type.KernelMissing {
+		return ErrNoModule
+	}
+	for _, m := range r.Matches {
 		if ck, ok := m.Info.(xtables.Checker); ok {
 			if err := ck.Check(&cctx); err != nil {
 				return err
@@ -402,6 +410,10 @@ func reachesOrLoops(t *xtables.Table, d, c *xtables.Chain) bool {
 	}
 	return visit(d)
 }
+
+// ErrNoModule is what the kernel answers for an extension it has no
+// module for.
+var ErrNoModule = &xtables.KernelError{Errno: "No such file or directory"}
 
 // BatchError is the kernel refusing one message of an nf_tables batch,
 // which iptables-nft reports with the message's name and object.

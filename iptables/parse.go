@@ -5,6 +5,7 @@
 package iptables
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 
@@ -115,6 +116,10 @@ type Command struct {
 	Version    bool
 	VersionInv bool
 	Help       bool
+	// HelpMatches and HelpTarget are the extensions loaded when -h came,
+	// whose help the real tool prints after its own.
+	HelpMatches []*xtables.MatchType
+	HelpTarget  *xtables.TargetType
 	// Notices are lines the real tool prints on stderr while parsing
 	// (deprecation warnings, "Notice: ...").
 	Notices []string
@@ -350,6 +355,18 @@ func (p *parser) run() error {
 			}
 		case 'h':
 			c.Help = true
+			for _, mi := range p.matches {
+				c.HelpMatches = append(c.HelpMatches, mi.m.Type)
+			}
+			if len(c.HelpMatches) == 0 && p.protocol != "" {
+				// iptables -p icmp -h
+				if mt := findMatch(p.po.Family, p.protocol); mt != nil {
+					c.HelpMatches = append(c.HelpMatches, mt)
+				}
+			}
+			if p.target != nil {
+				c.HelpTarget = p.target.Type
+			}
 			return nil
 		case 'p':
 			err = p.setOption(OptProtocol)
@@ -709,6 +726,9 @@ func (p *parser) loadMatch(mt *xtables.MatchType) *matchInst {
 	off, loaded := p.offsetOf(mt)
 	if !loaded {
 		off = p.mergeOptions(mt, mt.Options)
+		if mt.KernelMissing {
+			p.cmd.Notices = append(p.cmd.Notices, fmt.Sprintf("Warning: Extension %s revision %d not supported, missing kernel module?", mt.Name, mt.Revision))
+		}
 	}
 	mi := &matchInst{m: &xtables.Match{Type: mt, Info: mt.New()}, offset: off}
 	p.matches = append(p.matches, mi)
@@ -729,6 +749,9 @@ func (p *parser) commandJump(name string) error {
 		return nil // a chain name
 	}
 	p.target = &xtables.Target{Name: name, Type: tt, Info: tt.New()}
+	if tt.KernelMissing {
+		p.cmd.Notices = append(p.cmd.Notices, fmt.Sprintf("Warning: Extension %s revision %d not supported, missing kernel module?", tt.Name, tt.Revision))
+	}
 	if tt.RealName != "" && tt.Notice {
 		p.cmd.Notices = append(p.cmd.Notices, "Notice: The "+name+" target is converted into "+tt.RealName+" target in rule listing and saving.")
 	}

@@ -116,7 +116,7 @@ func (d *Dir) Load(f xtables.Family, res xtables.Resolver) (*xtables.Ruleset, er
 // Store writes a family's rule set atomically.
 func (d *Dir) Store(rs *xtables.Ruleset, res xtables.Resolver) error {
 	var b []byte
-	ctx := &xtables.Context{Family: rs.Family, Names: res}
+	ctx := &xtables.Context{Family: rs.Family, Names: res, State: true}
 	for _, n := range xtables.TableNames {
 		t := rs.Table(n)
 		if t == nil || !t.Present {

@@ -242,6 +242,10 @@ type MatchType struct {
 	New     func() MatchInfo
 	// Help is printed by -h after the generic help (optional).
 	Help string
+	// KernelMissing: the reference kernel has no module for it (ipvs,
+	// LED, ULOG, CLUSTERIP): iptables warns when it loads the extension
+	// and the kernel refuses every rule using it (ENOENT).
+	KernelMissing bool
 }
 
 // TargetType describes a target extension (struct xtables_target).
@@ -260,6 +264,8 @@ type TargetType struct {
 	// prints "Notice: The X target is converted into Y target ...".
 	RealName string
 	Notice   bool
+	// KernelMissing is as for MatchType.
+	KernelMissing bool
 }
 
 type regKey struct {

@@ -33,8 +33,9 @@ const (
 func init() {
 	inv := xtables.Invert
 	xtables.RegisterMatch(&xtables.MatchType{
-		Name:   "ipvs",
-		Family: xtables.AnyFamily,
+		Name:          "ipvs",
+		KernelMissing: true, // not in the reference kernel
+		Family:        xtables.AnyFamily,
 		Help: `IPVS match options:
 [!] --ipvs                      packet belongs to an IPVS connection
 

@@ -23,8 +23,9 @@ const (
 
 func init() {
 	xtables.RegisterTarget(&xtables.TargetType{
-		Name:   "LED",
-		Family: xtables.AnyFamily,
+		Name:          "LED",
+		KernelMissing: true, // not in the reference kernel
+		Family:        xtables.AnyFamily,
 		Options: []xtables.Option{
 			// .max = sizeof(id) - sizeof("netfilter-") = 16
 			{Name: "led-trigger-id", ID: ledOptTriggerID, Type: xtables.TypeString, Flags: xtables.Mand, Max: uint64(ledIDSize - len(ledIDPrefix) - 1)},

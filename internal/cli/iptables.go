@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"embed"
 	"fmt"
 	"io"
 
@@ -68,7 +69,7 @@ func runIptables(f xtables.Family) command {
 			return 0
 		}
 		if cmd.Help {
-			printHelp(env.Stdout, prog)
+			printHelp(env.Stdout, f, cmd)
 			return 0
 		}
 		rs, err := d.Load(f, names)
@@ -96,17 +97,42 @@ func runIptables(f xtables.Family) command {
 	}
 }
 
-func printHelp(w io.Writer, prog string) {
-	fmt.Fprintf(w, "%s v%s\n\n", prog, version)
-	fmt.Fprintf(w, `Usage: %[1]s -[ACD] chain rule-specification [options]
-       %[1]s -I chain [rulenum] rule-specification [options]
-       %[1]s -R chain rulenum rule-specification [options]
-       %[1]s -D chain rulenum [options]
-       %[1]s -[LS] [chain [rulenum]] [options]
-       %[1]s -[FZ] [chain] [options]
-       %[1]s -[NX] chain
-       %[1]s -E old-chain-name new-chain-name
-       %[1]s -P chain target [options]
-       %[1]s -h (print this help information)
-`, prog)
+// helpText holds what iptables -h and ip6tables -h print, recorded from
+// the real tools.
+//
+//go:embed help/iptables.txt help/ip6tables.txt help/ext
+var helpText embed.FS
+
+// extHelp is an extension's help text: as the real tool printed it
+// (help/ext, recorded by scripts/record-help.sh), else the extension's
+// own, else the line libxtables prints for extensions without help.
+func extHelp(f xtables.Family, kind, name, own string) string {
+	tool := "iptables"
+	if f == xtables.IPv6 {
+		tool = "ip6tables"
+	}
+	if b, err := helpText.ReadFile("help/ext/" + tool + "-" + kind + "-" + name + ".txt"); err == nil {
+		return string(b)
+	}
+	if own != "" {
+		return own
+	}
+	return name + " does not take any options\n"
+}
+
+// printHelp is exit_printhelp: the tool's help, then the help of the
+// target and the matches loaded when -h came.
+func printHelp(w io.Writer, f xtables.Family, cmd *iptables.Command) {
+	name := "help/iptables.txt"
+	if f == xtables.IPv6 {
+		name = "help/ip6tables.txt"
+	}
+	b, _ := helpText.ReadFile(name)
+	w.Write(b)
+	if t := cmd.HelpTarget; t != nil {
+		fmt.Fprint(w, "\n"+extHelp(f, "target", t.Name, t.Help))
+	}
+	for _, m := range cmd.HelpMatches {
+		fmt.Fprint(w, "\n"+extHelp(f, "match", m.Name, m.Help))
+	}
 }
