@@ -1,10 +1,11 @@
 package iptables
 
 import (
-	"bufio"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/iptwin/iptwin/xtables"
 )
@@ -46,6 +47,7 @@ type restorer struct {
 	inTable   bool
 	queue     []queuedCmd
 	out       []byte
+	pre       []parsed // rule lines parsed ahead, by line index
 }
 
 // Restore reads an iptables-restore stream and applies it to rs, table by
@@ -57,19 +59,17 @@ func Restore(rs *xtables.Ruleset, in io.Reader, o RestoreOptions) (*xtables.Rule
 		o.Program = o.Family.Program() + "-restore"
 	}
 	r := &restorer{o: o, committed: rs.Clone()}
-	br := bufio.NewReaderSize(in, 64*1024)
+	data, err := io.ReadAll(in)
+	if err != nil {
+		return r.committed, nil, &RestoreError{Stderr: fmt.Sprintf("%s: %v\n", o.Program, err), Code: 1}
+	}
+	lines := splitLines(string(data))
+	r.pre = r.preparse(lines)
 	line := 0
-	for {
-		s, err := br.ReadString('\n')
-		if s == "" && err != nil {
-			break
-		}
+	for _, s := range lines {
 		line++
 		if rerr := r.parseLine(s, line); rerr != nil {
 			return r.committed, r.out, rerr
-		}
-		if err != nil {
-			break
 		}
 	}
 	if r.inTable {
@@ -81,6 +81,9 @@ func Restore(rs *xtables.Ruleset, in io.Reader, o RestoreOptions) (*xtables.Rule
 // paramError formats a PARAMETER_PROBLEM (or other xtables error) raised
 // while reading a line, as basic_exit_err prints it in iptables-restore.
 func (r *restorer) paramError(err error, line int) *RestoreError {
+	if le, ok := err.(*lineError); ok {
+		err = xtables.Errorf(le.format, line)
+	}
 	var b strings.Builder
 	code := int(xtables.ParameterProblem)
 	switch e := err.(type) {
@@ -224,39 +227,85 @@ func parseCounterPair(s string) (xtables.Counters, bool) {
 	return xtables.Counters{Packets: pv, Bytes: bv}, ok1 && ok2
 }
 
-func (r *restorer) ruleLine(s string, line int) *RestoreError {
-	args := []string{"-t", r.table}
-	for i := 0; i < r.o.Verbose && !r.o.NoFlush; i++ {
-		args = append(args, "-v")
-	}
-	rest := s
-	if strings.HasPrefix(rest, "[") {
-		end := strings.IndexByte(rest, ']')
-		if end < 0 {
-			return r.paramError(xtables.Errorf("Bad line %d: need ]", line), line)
+// splitLines cuts the input into lines that keep their "\n" (the last one
+// may lack it), as fgets reads them.
+func splitLines(s string) []string {
+	n := strings.Count(s, "\n") + 1
+	out := make([]string, 0, n)
+	for len(s) > 0 {
+		i := strings.IndexByte(s, '\n')
+		if i < 0 {
+			out = append(out, s)
+			break
 		}
-		inner := rest[1:end]
-		pc, bc, found := strings.Cut(inner, ":")
-		if !found || pc == "" {
-			if pc == "" && !found {
-				return r.paramError(xtables.Errorf("Bad line %d: need :", line), line)
+		out = append(out, s[:i+1])
+		s = s[i+1:]
+	}
+	return out
+}
+
+// parsed is a rule line parsed ahead of its turn.
+type parsed struct {
+	table string
+	cmd   *Command
+	err   error
+}
+
+// preparse parses the rule lines in parallel before the lines are
+// processed in order: parsing a rule depends only on its text and table,
+// and it is most of a restore's work. Each result records the table it
+// assumed; ruleLine parses again when the sequential pass disagrees.
+func (r *restorer) preparse(lines []string) []parsed {
+	if len(lines) < 256 {
+		return nil
+	}
+	pre := make([]parsed, len(lines))
+	var idx []int
+	table := ""
+	for i, s := range lines {
+		switch {
+		case len(s) > 0 && s[0] == '*':
+			if f := strings.Fields(s[1:]); len(f) > 0 {
+				table = f[0]
 			}
-			return r.paramError(xtables.Errorf("Bad line %d: need ]", line), line)
+		case len(s) > 0 && (s[0] == '-' || s[0] == '['):
+			pre[i].table = table
+			idx = append(idx, i)
 		}
-		if bc == "" {
-			return r.paramError(xtables.Errorf("Bad line %d: need ]", line), line)
-		}
-		if r.o.Counters {
-			args = append(args, "--set-counters", pc, bc)
-		}
-		rest = rest[end+1:]
 	}
-	words, err := splitParams(rest)
-	if err != nil {
-		return r.paramError(err, line)
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	chunk := (len(idx) + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		lo, hi := w*chunk, (w+1)*chunk
+		if hi > len(idx) {
+			hi = len(idx)
+		}
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func(part []int) {
+			defer wg.Done()
+			for _, i := range part {
+				p := &pre[i]
+				p.cmd, p.err = r.parseRule(lines[i], p.table)
+			}
+		}(idx[lo:hi])
 	}
-	args = append(args, words...)
-	cmd, perr := Parse(args, ParseOptions{Family: r.o.Family, Table: r.table, Restore: true, Names: r.o.Names, State: r.o.State, Objects: r.committed.Objects})
+	wg.Wait()
+	return pre
+}
+
+func (r *restorer) ruleLine(s string, line int) *RestoreError {
+	var cmd *Command
+	var perr error
+	if line-1 < len(r.pre) && r.pre[line-1].table == r.table && (r.pre[line-1].cmd != nil || r.pre[line-1].err != nil) {
+		cmd, perr = r.pre[line-1].cmd, r.pre[line-1].err
+		r.pre[line-1] = parsed{}
+	} else {
+		cmd, perr = r.parseRule(s, r.table)
+	}
 	if cmd != nil && r.o.Stderr != nil {
 		for _, n := range cmd.Notices {
 			fmt.Fprintln(r.o.Stderr, n)
@@ -273,6 +322,49 @@ func (r *restorer) ruleLine(s string, line int) *RestoreError {
 	}
 	r.queue = append(r.queue, queuedCmd{line: line, cmd: cmd})
 	return nil
+}
+
+// lineError is a restore-format error of a rule line whose message names
+// the line; the line number is filled in when it is reported.
+type lineError struct{ format string }
+
+func (e *lineError) Error() string { return e.format }
+
+// parseRule parses one rule line (with its optional [p:b] prefix) in a
+// table; it does not touch the restorer's state.
+func (r *restorer) parseRule(s, table string) (*Command, error) {
+	args := []string{"-t", table}
+	for i := 0; i < r.o.Verbose && !r.o.NoFlush; i++ {
+		args = append(args, "-v")
+	}
+	rest := s
+	if strings.HasPrefix(rest, "[") {
+		end := strings.IndexByte(rest, ']')
+		if end < 0 {
+			return nil, &lineError{"Bad line %d: need ]"}
+		}
+		inner := rest[1:end]
+		pc, bc, found := strings.Cut(inner, ":")
+		if !found || pc == "" {
+			if pc == "" && !found {
+				return nil, &lineError{"Bad line %d: need :"}
+			}
+			return nil, &lineError{"Bad line %d: need ]"}
+		}
+		if bc == "" {
+			return nil, &lineError{"Bad line %d: need ]"}
+		}
+		if r.o.Counters {
+			args = append(args, "--set-counters", pc, bc)
+		}
+		rest = rest[end+1:]
+	}
+	words, err := splitParams(rest)
+	if err != nil {
+		return nil, err
+	}
+	args = append(args, words...)
+	return Parse(args, ParseOptions{Family: r.o.Family, Table: table, Restore: true, Names: r.o.Names, State: r.o.State, Objects: r.committed.Objects})
 }
 
 // splitParams is add_param_to_argv: words split on blanks, double quotes

@@ -8,7 +8,7 @@ import (
 
 // The round trip of port ranges through nft payload expressions
 // (expr_gen_range_cmp16, then nft_parse_transport*).
-func TestNftPortSide(t *testing.T) {
+func TestNFTRebuildRange(t *testing.T) {
 	full := [2]uint16{0, 0xffff}
 	cases := []struct {
 		in      [2]uint16
@@ -17,7 +17,6 @@ func TestNftPortSide(t *testing.T) {
 		outInv  bool
 		comment string
 	}{
-		{full, true, full, false, "an inverted full range emits nothing"},
 		{[2]uint16{0, 100}, true, [2]uint16{101, 0xffff}, false, "! 0:N is a > compare"},
 		{[2]uint16{0, 0xfffe}, true, [2]uint16{0xffff, 0xffff}, false, "! 0:65534"},
 		{[2]uint16{0, 100}, false, [2]uint16{0, 100}, false, "0:N is a <= compare"},
@@ -26,31 +25,44 @@ func TestNftPortSide(t *testing.T) {
 		{[2]uint16{5, 9}, true, [2]uint16{5, 9}, true, "a range expression keeps !"},
 	}
 	for _, c := range cases {
-		out, inv := nftPortSide(c.in, c.inv)
+		out, inv := full, false
+		rebuildRange(&out, &inv, c.in, c.inv)
 		if out != c.out || inv != c.outInv {
 			t.Errorf("%s: %v inv=%v -> %v inv=%v, want %v inv=%v", c.comment, c.in, c.inv, out, inv, c.out, c.outInv)
 		}
 	}
-	// Both ports single, non-zero, same inversion: one 32-bit compare.
-	s, d, si, di := nftPorts([2]uint16{1, 1}, [2]uint16{2, 2}, true, true)
-	if s != [2]uint16{1, 1} || d != [2]uint16{2, 2} || !si || !di {
-		t.Errorf("combined compare: %v %v %v %v", s, d, si, di)
-	}
 }
 
-func TestTCPCheck(t *testing.T) {
-	hdr := &xtables.Header{Proto: 6}
-	ctx := &xtables.Context{Family: xtables.IPv4, Header: hdr}
-	m := &TCP{Spts: [2]uint16{0, 0xffff}, Dpts: [2]uint16{0, 0xffff}, FlgCmp: 2}
-	if err := m.Check(ctx); err != nil || !m.Elided() || m.FlgCmp != 0 {
-		t.Errorf("--tcp-flags NONE SYN: err %v, elided %v, cmp %#x", err, m.Elided(), m.FlgCmp)
+func TestTCPNative(t *testing.T) {
+	full := [2]uint16{0, 0xffff}
+	ctx := &xtables.Context{Family: xtables.IPv4, Header: &xtables.Header{Proto: 6}}
+	// --tcp-flags NONE SYN: native, but no expression: the match vanishes.
+	m := &TCP{Spts: full, Dpts: full, FlgCmp: 2}
+	if ok, err := m.NFTNative(ctx); !ok || err != nil {
+		t.Fatalf("NONE SYN: native %v err %v", ok, err)
 	}
-	m = &TCP{Spts: [2]uint16{0, 0xffff}, Dpts: [2]uint16{22, 22}}
-	err := m.Final(&xtables.FinalCall{Ext: "tcp", Ctx: &xtables.Context{Header: &xtables.Header{Proto: 17}}})
-	if err == nil || err.Error() != "TCP match requires '-p tcp'" {
+	if res, _ := m.NFTRebuild(nil); res != nil {
+		t.Errorf("NONE SYN rebuilt as %+v, want nothing", res)
+	}
+	// Two tcp matches of one rule fold into one.
+	a := &TCP{Spts: full, Dpts: [2]uint16{22, 22}}
+	b := &TCP{Spts: [2]uint16{1, 1}, Dpts: full}
+	acc, merged := a.NFTRebuild(nil)
+	acc, _ = b.NFTRebuild(acc)
+	got := acc.(*TCP)
+	if !merged || got.Spts != [2]uint16{1, 1} || got.Dpts != [2]uint16{22, 22} {
+		t.Errorf("merge: %+v", got)
+	}
+	// Without -p tcp the payload path is refused.
+	m = &TCP{Spts: full, Dpts: [2]uint16{22, 22}}
+	if _, err := m.NFTNative(&xtables.Context{Header: &xtables.Header{Proto: 17}}); err == nil || err.Error() != "TCP match requires '-p tcp'" {
 		t.Errorf("payload path without -p tcp: %v", err)
 	}
-	m = &TCP{Spts: [2]uint16{0, 0xffff}, Dpts: [2]uint16{0, 0xffff}, Option: 5}
+	// An option check keeps the xt match, which the kernel checks.
+	m = &TCP{Spts: full, Dpts: full, Option: 5}
+	if ok, _ := m.NFTNative(ctx); ok {
+		t.Errorf("--tcp-option went native")
+	}
 	if err := m.Check(&xtables.Context{Header: &xtables.Header{}}); err != xtables.ErrInvalidArgument {
 		t.Errorf("compat path without -p tcp: %v", err)
 	}

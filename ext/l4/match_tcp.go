@@ -61,7 +61,7 @@ type TCP struct {
 	FlgMask, FlgCmp uint8
 	Inv             uint8
 	seen            uint8
-	elided          bool
+	native          bool // rebuilt from nft payload expressions
 }
 
 var tcpFlagNames = []struct {
@@ -281,45 +281,11 @@ func appendSavePorts(b []byte, opt string, r [2]uint16, inv bool) []byte {
 	return b
 }
 
-// Final is add_nft_tcp's check, made when the rule is built from the
-// command line: the payload path needs '-p tcp'.
-func (t *TCP) Final(f *xtables.FinalCall) error {
-	const supported = tcpInvSrcPt | tcpInvDstPt | tcpInvFlags
-	extra := t.Option != 0 || t.FlgMask != 0 || t.FlgCmp != 0
-	if t.Option == 0 && nftPayloadPath(t.Spts, t.Dpts, t.Inv, supported, extra) {
-		return nftCheckProto(f.Ctx, 6, "TCP")
-	}
-	return nil
-}
-
-// Check applies what iptables-nft and the kernel do with the match
-// (add_nft_tcp): a match using --tcp-option, or nothing at all, goes to the
-// kernel as is and gets its protocol check; otherwise it becomes payload
-// expressions, which come back as nftPorts describes, flags with an empty
-// mask being dropped.
+// Check is the kernel's protocol check of the xt match; a match nft turned
+// into payload expressions reaches no checkentry.
 func (t *TCP) Check(ctx *xtables.Context) error {
-	const supported = tcpInvSrcPt | tcpInvDstPt | tcpInvFlags
-	extra := t.Option != 0 || t.FlgMask != 0 || t.FlgCmp != 0
-	if t.Option != 0 || !nftPayloadPath(t.Spts, t.Dpts, t.Inv, supported, extra) {
-		return checkProto(ctx, 6)
+	if t.native {
+		return nil
 	}
-	s, d, si, di := nftPorts(t.Spts, t.Dpts, t.Inv&tcpInvSrcPt != 0, t.Inv&tcpInvDstPt != 0)
-	inv := t.Inv & tcpInvFlags
-	if t.FlgMask == 0 {
-		t.FlgCmp, inv = 0, 0
-	}
-	if si {
-		inv |= tcpInvSrcPt
-	}
-	if di {
-		inv |= tcpInvDstPt
-	}
-	t.Spts, t.Dpts, t.Inv = s, d, inv
-	t.elided = t.FlgMask == 0 && s == [2]uint16{0, 0xffff} && d == [2]uint16{0, 0xffff}
-	return nil
+	return checkProto(ctx, 6)
 }
-
-// Elided reports that Check found nothing of the match reaches the
-// kernel, so iptables-nft lists the rule without it ("! --sport 0:65535",
-// "--tcp-flags NONE SYN").
-func (t *TCP) Elided() bool { return t.elided }

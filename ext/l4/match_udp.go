@@ -41,7 +41,7 @@ func init() {
 type UDP struct {
 	Spts, Dpts [2]uint16
 	Inv        uint8
-	elided     bool
+	native     bool // rebuilt from nft payload expressions
 }
 
 func (u *UDP) Parse(c *xtables.OptionCall) error {
@@ -59,38 +59,6 @@ func (u *UDP) Parse(c *xtables.OptionCall) error {
 	}
 	return nil
 }
-
-// Final is add_nft_udp's check, made when the rule is built from the
-// command line: the payload path needs '-p udp'.
-func (u *UDP) Final(f *xtables.FinalCall) error {
-	if nftPayloadPath(u.Spts, u.Dpts, u.Inv, udpInvMask, false) {
-		return nftCheckProto(f.Ctx, 17, "UDP")
-	}
-	return nil
-}
-
-// Check applies what iptables-nft and the kernel do with the match: on
-// the payload path the lossy port round trip, on the compat path the
-// kernel's protocol check.
-func (u *UDP) Check(ctx *xtables.Context) error {
-	if !nftPayloadPath(u.Spts, u.Dpts, u.Inv, udpInvMask, false) {
-		return checkProto(ctx, 17)
-	}
-	s, d, si, di := nftPorts(u.Spts, u.Dpts, u.Inv&udpInvSrcPt != 0, u.Inv&udpInvDstPt != 0)
-	u.Spts, u.Dpts, u.Inv = s, d, 0
-	if si {
-		u.Inv |= udpInvSrcPt
-	}
-	if di {
-		u.Inv |= udpInvDstPt
-	}
-	u.elided = s == [2]uint16{0, 0xffff} && d == [2]uint16{0, 0xffff}
-	return nil
-}
-
-// Elided reports that Check found nothing of the match reaches the
-// kernel, so iptables-nft lists the rule without it ("! --sport 0:65535").
-func (u *UDP) Elided() bool { return u.elided }
 
 func (u *UDP) Print(b []byte, ctx *xtables.Context) []byte {
 	b = append(b, " udp"...)
@@ -122,4 +90,13 @@ func appendHexUpper(b []byte, v uint64) []byte {
 		}
 	}
 	return append(b, tmp[i:]...)
+}
+
+// Check is the kernel's protocol check of the xt match; a match nft turned
+// into payload expressions reaches no checkentry.
+func (u *UDP) Check(ctx *xtables.Context) error {
+	if u.native {
+		return nil
+	}
+	return checkProto(ctx, 17)
 }
