@@ -92,9 +92,9 @@ type getopt struct {
 	nextchar string // rest of a group of short options
 	optarg   string
 	hasOpt   bool // optarg is set (vs NULL)
-	// ext holds the options merged from loaded extensions, newest first,
-	// searched after originalOpts (xtables_merge_options order).
-	ext []longOpt
+	// ext holds the option tables merged from loaded extensions, newest
+	// first, searched after originalOpts (xtables_merge_options order).
+	ext []extGroup
 }
 
 // lastWord is argv[optind-1]: iptables 1.8.9 takes the value of -p, -s,
@@ -157,31 +157,39 @@ func (g *getopt) next() int {
 	return int(c)
 }
 
+// extGroup is one extension's option table, its values offset by off.
+type extGroup struct {
+	off  int
+	opts []longOpt
+}
+
 func (g *getopt) long(s string) int {
 	name, val, hasVal := strings.Cut(s, "=")
-	var found *longOpt
-	ambig, exact := false, false
-	for _, list := range [2][]longOpt{originalOpts, g.ext} {
+	var found longOpt
+	have, ambig, exact := false, false, false
+	try := func(list []longOpt, off int) {
 		for i := range list {
 			o := &list[i]
 			if !strings.HasPrefix(o.name, name) {
 				continue
 			}
+			v := o.val + off
 			if len(o.name) == len(name) {
-				found, ambig, exact = o, false, true
-				break
+				found, have, ambig, exact = longOpt{o.name, o.hasArg, v}, true, false, true
+				return
 			}
-			if found == nil {
-				found = o
-			} else if found.hasArg != o.hasArg || found.val != o.val {
+			if !have {
+				found, have = longOpt{o.name, o.hasArg, v}, true
+			} else if found.hasArg != o.hasArg || found.val != v {
 				ambig = true
 			}
 		}
-		if exact {
-			break
-		}
 	}
-	if found == nil || ambig || name == "" {
+	try(originalOpts, 0)
+	for i := 0; i < len(g.ext) && !exact; i++ {
+		try(g.ext[i].opts, g.ext[i].off)
+	}
+	if !have || ambig || name == "" {
 		return codeUnknown
 	}
 	switch found.hasArg {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 
 	"github.com/iptwin/iptwin/xtables"
 )
@@ -689,7 +690,25 @@ func (p *parser) mergeOptions(key any, opts []xtables.Option) int {
 	p.nextOff += offsetScale
 	off := p.nextOff
 	p.offsets = append(p.offsets, typeOffset{key, off})
-	merged := make([]longOpt, 0, len(opts)+len(p.g.ext))
+	// newest first, as xtables_merge_options puts them
+	p.g.ext = append(p.g.ext, extGroup{})
+	copy(p.g.ext[1:], p.g.ext)
+	p.g.ext[0] = extGroup{off: off, opts: longOpts(opts)}
+	return off
+}
+
+// longOptCache holds each option table in getopt form (values are the
+// option IDs; the parser adds the extension's offset).
+var longOptCache sync.Map // *xtables.Option (first entry) -> []longOpt
+
+func longOpts(opts []xtables.Option) []longOpt {
+	if len(opts) == 0 {
+		return nil
+	}
+	if v, ok := longOptCache.Load(&opts[0]); ok {
+		return v.([]longOpt)
+	}
+	out := make([]longOpt, 0, len(opts))
 	for _, o := range opts {
 		kind := requiredArg
 		switch o.Type {
@@ -698,11 +717,10 @@ func (p *parser) mergeOptions(key any, opts []xtables.Option) int {
 		case xtables.TypeOptional:
 			kind = optionalArg
 		}
-		merged = append(merged, longOpt{o.Name, kind, off + int(o.ID)})
+		out = append(out, longOpt{o.Name, kind, int(o.ID)})
 	}
-	merged = append(merged, p.g.ext...)
-	p.g.ext = merged
-	return off
+	longOptCache.Store(&opts[0], out)
+	return out
 }
 
 func (p *parser) commandMatch(name string) error {

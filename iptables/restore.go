@@ -1,8 +1,10 @@
 package iptables
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -59,7 +61,7 @@ func Restore(rs *xtables.Ruleset, in io.Reader, o RestoreOptions) (*xtables.Rule
 		o.Program = o.Family.Program() + "-restore"
 	}
 	r := &restorer{o: o, committed: rs.Clone()}
-	data, err := io.ReadAll(in)
+	data, err := readAll(in)
 	if err != nil {
 		return r.committed, nil, &RestoreError{Stderr: fmt.Sprintf("%s: %v\n", o.Program, err), Code: 1}
 	}
@@ -225,6 +227,25 @@ func parseCounterPair(s string) (xtables.Counters, bool) {
 	pv, ok1 := scanUint64(p)
 	bv, ok2 := scanUint64(b)
 	return xtables.Counters{Packets: pv, Bytes: bv}, ok1 && ok2
+}
+
+// readAll is io.ReadAll reading a file or reader of known size at once.
+func readAll(in io.Reader) ([]byte, error) {
+	size := 0
+	switch v := in.(type) {
+	case interface{ Len() int }:
+		size = v.Len()
+	case interface{ Stat() (os.FileInfo, error) }:
+		if fi, err := v.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = int(fi.Size())
+		}
+	}
+	if size == 0 {
+		return io.ReadAll(in)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+512))
+	_, err := buf.ReadFrom(in)
+	return buf.Bytes(), err
 }
 
 // splitLines cuts the input into lines that keep their "\n" (the last one

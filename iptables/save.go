@@ -1,6 +1,7 @@
 package iptables
 
 import (
+	"io"
 	"strconv"
 
 	"github.com/iptwin/iptwin/xtables"
@@ -187,7 +188,45 @@ func AppendStateTable(b []byte, t *xtables.Table, ctx *xtables.Context) []byte {
 	return appendTable(b, t, t.Chains, ctx, true, true)
 }
 
+// WriteStateTable writes what AppendStateTable appends to w, through a
+// bounded buffer (state files of big rule sets are tens of megabytes).
+func WriteStateTable(w io.Writer, t *xtables.Table, ctx *xtables.Context) error {
+	sw := &flushWriter{w: w, b: make([]byte, 0, 1<<16)}
+	sw.b = appendTableTo(sw, t, t.Chains, ctx, true, true)
+	return sw.flush()
+}
+
+// WriteSaveTable writes what AppendSaveTable appends to w through a
+// bounded buffer.
+func WriteSaveTable(w io.Writer, t *xtables.Table, ctx *xtables.Context, counters bool) error {
+	sw := &flushWriter{w: w, b: make([]byte, 0, 1<<16)}
+	sw.b = appendTableTo(sw, t, t.Sorted(), ctx, counters, false)
+	return sw.flush()
+}
+
+// flushWriter lets appendTable hand over its buffer when it gets big.
+type flushWriter struct {
+	w   io.Writer
+	b   []byte
+	err error
+}
+
+func (f *flushWriter) flush() error {
+	if f.err == nil && len(f.b) > 0 {
+		_, f.err = f.w.Write(f.b)
+	}
+	f.b = f.b[:0]
+	return f.err
+}
+
 func appendTable(b []byte, t *xtables.Table, chains []*xtables.Chain, ctx *xtables.Context, counters, state bool) []byte {
+	return appendTableTo(&flushWriter{b: b}, t, chains, ctx, counters, state)
+}
+
+// appendTableTo renders a table into fw.b, handing the buffer to fw.w
+// (when set) every 64 KiB.
+func appendTableTo(fw *flushWriter, t *xtables.Table, chains []*xtables.Chain, ctx *xtables.Context, counters, state bool) []byte {
+	b := fw.b
 	b = append(b, '*')
 	b = append(b, t.Name...)
 	b = append(b, '\n')
@@ -224,6 +263,11 @@ func appendTable(b []byte, t *xtables.Table, chains []*xtables.Chain, ctx *xtabl
 			b = append(b, c.Name...)
 			b = AppendRuleSpec(b, r, &cctx, false)
 			b = append(b, '\n')
+			if fw.w != nil && len(b) > 1<<16-1024 {
+				fw.b = b
+				fw.flush()
+				b = fw.b
+			}
 		}
 	}
 	return append(b, "COMMIT\n"...)

@@ -9,6 +9,7 @@ package state
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -115,16 +116,37 @@ func (d *Dir) Load(f xtables.Family, res xtables.Resolver) (*xtables.Ruleset, er
 
 // Store writes a family's rule set atomically.
 func (d *Dir) Store(rs *xtables.Ruleset, res xtables.Resolver) error {
-	var b []byte
 	ctx := &xtables.Context{Family: rs.Family, Names: res, State: true}
-	for _, n := range xtables.TableNames {
-		t := rs.Table(n)
-		if t == nil || !t.Present {
-			continue
+	return WriteAtomicFunc(filepath.Join(d.Path, rulesFile(rs.Family)), func(w io.Writer) error {
+		for _, n := range xtables.TableNames {
+			t := rs.Table(n)
+			if t == nil || !t.Present {
+				continue
+			}
+			if err := iptables.WriteStateTable(w, t, ctx); err != nil {
+				return err
+			}
 		}
-		b = iptables.AppendStateTable(b, t, ctx)
+		return nil
+	})
+}
+
+// WriteAtomicFunc is WriteAtomic for data written by fn.
+func WriteAtomicFunc(path string, fn func(w io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
 	}
-	return WriteAtomic(filepath.Join(d.Path, rulesFile(rs.Family)), b)
+	if err := fn(tmp); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // WriteAtomic writes data to a temporary file beside path and renames it

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/iptwin/iptwin/iptables"
+	"github.com/iptwin/iptwin/state"
 	"github.com/iptwin/iptwin/xtables"
 )
 
@@ -72,6 +73,12 @@ func runIptables(f xtables.Family) command {
 			printHelp(env.Stdout, f, cmd)
 			return 0
 		}
+		if cmd.Cmd == iptables.CmdListRules && cmd.Options&iptables.OptVerbose == 0 && cmd.RuleNum == 0 {
+			if out, ok := listRulesRaw(d, f, cmd); ok {
+				env.Stdout.Write(out)
+				return 0
+			}
+		}
 		rs, err := d.Load(f, names)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "%s: %v\n", prog, err)
@@ -79,6 +86,17 @@ func runIptables(f xtables.Family) command {
 		}
 		work := rs.Clone()
 		var out []byte
+		if cmd.Cmd&(iptables.CmdList|iptables.CmdListRules) != 0 {
+			// Listings of big rule sets: one buffer of about the right
+			// size rather than a growing one.
+			if t := work.Table(cmd.Table); t != nil {
+				n := 0
+				for _, c := range t.Chains {
+					n += len(c.Rules)
+				}
+				out = make([]byte, 0, 4096+n*200)
+			}
+		}
 		changed, err := iptables.Execute(work, cmd, names, &out)
 		env.Stdout.Write(out)
 		if be, ok := err.(*iptables.BatchError); ok {
@@ -135,4 +153,19 @@ func printHelp(w io.Writer, f xtables.Family, cmd *iptables.Command) {
 	for _, m := range cmd.HelpMatches {
 		fmt.Fprint(w, "\n"+extHelp(f, "match", m.Name, m.Help))
 	}
+}
+
+// listRulesRaw prints -S from the state file's text without parsing a rule
+// (see state.LoadRaw) when the table and chain are there.
+func listRulesRaw(d *state.Dir, f xtables.Family, cmd *iptables.Command) ([]byte, bool) {
+	raw, ok := d.LoadRaw(f)
+	if !ok {
+		return nil, false
+	}
+	for _, t := range raw {
+		if t.Name == cmd.Table {
+			return iptables.AppendListRulesRaw(nil, t, cmd.Chain)
+		}
+	}
+	return nil, false
 }
