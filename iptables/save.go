@@ -252,6 +252,24 @@ func appendTableTo(fw *flushWriter, t *xtables.Table, chains []*xtables.Chain, c
 		cctx := *ctx
 		cctx.Table, cctx.Chain = t.Name, c.Name
 		for _, r := range c.Rules {
+			if state && hasStateForm(r) {
+				// The state form differs from what iptables-save prints:
+				// keep the latter too, in a comment line that restore
+				// skips and fast listings use (state.LoadRaw).
+				sctx := cctx
+				sctx.State = false
+				mark := len(b)
+				b = append(b, "#s -A "...)
+				b = append(b, c.Name...)
+				specAt := len(b)
+				b = AppendRuleSpec(b, r, &sctx, false)
+				saveSpec := string(b[specAt:])
+				b = append(b, '\n')
+				tmp := AppendRuleSpec(nil, r, &cctx, false)
+				if string(tmp) == saveSpec {
+					b = b[:mark]
+				}
+			}
 			if counters {
 				b = append(b, '[')
 				b = strconv.AppendUint(b, r.Counters.Packets, 10)
@@ -271,4 +289,15 @@ func appendTableTo(fw *flushWriter, t *xtables.Table, chains []*xtables.Chain, c
 		}
 	}
 	return append(b, "COMMIT\n"...)
+}
+
+// hasStateForm says whether a rule has an extension whose state form may
+// differ from its save form.
+func hasStateForm(r *xtables.Rule) bool {
+	for _, m := range r.Matches {
+		if m.Type != nil && m.Type.StateForm {
+			return true
+		}
+	}
+	return r.Target != nil && r.Target.Type != nil && r.Target.Type.StateForm
 }

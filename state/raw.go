@@ -27,6 +27,7 @@ func (d *Dir) LoadRaw(f xtables.Family) (tables []*iptables.RawTable, ok bool) {
 	var chains map[string]*iptables.RawChain
 	// One string for the whole file: rule specs are slices of it.
 	text := string(data)
+	saveSpec, haveSave := "", false // from a "#s -A CHAIN spec" line
 	for len(text) > 0 {
 		i := strings.IndexByte(text, '\n')
 		if i < 0 {
@@ -46,6 +47,13 @@ func (d *Dir) LoadRaw(f xtables.Family) (tables []*iptables.RawTable, ok bool) {
 			byName[t.Name] = t
 		case line == "COMMIT":
 			t = nil
+		case strings.HasPrefix(line, "#s -A "):
+			rest := line[6:]
+			sp := strings.IndexByte(rest, ' ')
+			saveSpec, haveSave = "", true
+			if sp >= 0 {
+				saveSpec = rest[sp:]
+			}
 		case t != nil && strings.HasPrefix(line, ":"):
 			f := strings.Fields(line[1:])
 			if len(f) != 3 {
@@ -83,6 +91,9 @@ func (d *Dir) LoadRaw(f xtables.Family) (tables []*iptables.RawTable, ok bool) {
 			c := chains[name]
 			if c == nil {
 				return nil, false
+			}
+			if haveSave {
+				spec, haveSave = saveSpec, false
 			}
 			c.Rules = append(c.Rules, iptables.RawRule{Counters: cnt, Spec: spec})
 		default:

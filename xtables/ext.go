@@ -242,6 +242,10 @@ type MatchType struct {
 	New     func() MatchInfo
 	// Help is printed by -h after the generic help (optional).
 	Help string
+	// StateForm says Save writes another form into state files (when
+	// Context.State is set) than iptables-save prints, so that the state
+	// reads back losslessly.
+	StateForm bool
 	// KernelMissing: the reference kernel has no module for it (ipvs,
 	// LED, ULOG, CLUSTERIP): iptables warns when it loads the extension
 	// and the kernel refuses every rule using it (ENOENT).
@@ -264,7 +268,8 @@ type TargetType struct {
 	// prints "Notice: The X target is converted into Y target ...".
 	RealName string
 	Notice   bool
-	// KernelMissing is as for MatchType.
+	// StateForm and KernelMissing are as for MatchType.
+	StateForm     bool
 	KernelMissing bool
 }
 

@@ -19,8 +19,9 @@ const (
 
 func init() {
 	xtables.RegisterMatch(&xtables.MatchType{
-		Name:   "cluster",
-		Family: xtables.AnyFamily,
+		StateForm: true, // Save differs when Context.State is set
+		Name:      "cluster",
+		Family:    xtables.AnyFamily,
 		Help: `cluster match options:
   --cluster-total-nodes <num>		Set number of total nodes in cluster
   [!] --cluster-local-node <num>	Set the local node number

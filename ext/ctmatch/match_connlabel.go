@@ -31,8 +31,9 @@ var connlabelConf = "/etc/xtables/connlabel.conf"
 
 func init() {
 	xtables.RegisterMatch(&xtables.MatchType{
-		Name:   "connlabel",
-		Family: xtables.AnyFamily,
+		StateForm: true, // Save differs when Context.State is set
+		Name:      "connlabel",
+		Family:    xtables.AnyFamily,
 		Help: "connlabel match options:\n" +
 			"[!] --label name     Match if label has been set on connection\n" +
 			"    --set            Set label on connection\n",

@@ -28,8 +28,9 @@ const (
 
 func init() {
 	xtables.RegisterMatch(&xtables.MatchType{
-		Name:   "frag",
-		Family: xtables.IPv6,
+		StateForm: true, // Save differs when Context.State is set
+		Name:      "frag",
+		Family:    xtables.IPv6,
 		Options: []xtables.Option{
 			{Name: "fragid", ID: fragOptID, Type: xtables.TypeUint32RC, Flags: xtables.Invert},
 			{Name: "fraglen", ID: fragOptLen, Type: xtables.TypeUint32, Flags: xtables.Invert},

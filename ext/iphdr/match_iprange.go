@@ -26,9 +26,10 @@ const (
 
 func init() {
 	xtables.RegisterMatch(&xtables.MatchType{
-		Name:     "iprange",
-		Revision: 1,
-		Family:   xtables.AnyFamily,
+		StateForm: true, // Save differs when Context.State is set
+		Name:      "iprange",
+		Revision:  1,
+		Family:    xtables.AnyFamily,
 		Options: []xtables.Option{
 			{Name: "src-range", ID: iprangeOptSrc, Type: xtables.TypeString, Flags: xtables.Invert},
 			{Name: "dst-range", ID: iprangeOptDst, Type: xtables.TypeString, Flags: xtables.Invert},

@@ -8,8 +8,9 @@ const ahInvSPI = 0x01 // IPT_AH_INV_SPI
 
 func init() {
 	xtables.RegisterMatch(&xtables.MatchType{
-		Name:   "ah",
-		Family: xtables.IPv4,
+		StateForm: true, // Save differs when Context.State is set
+		Name:      "ah",
+		Family:    xtables.IPv4,
 		Options: []xtables.Option{
 			{Name: "ahspi", ID: 0, Type: xtables.TypeUint32RC, Flags: xtables.Invert},
 		},

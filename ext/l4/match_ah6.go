@@ -19,8 +19,9 @@ const (
 
 func init() {
 	xtables.RegisterMatch(&xtables.MatchType{
-		Name:   "ah",
-		Family: xtables.IPv6,
+		StateForm: true, // Save differs when Context.State is set
+		Name:      "ah",
+		Family:    xtables.IPv6,
 		Options: []xtables.Option{
 			{Name: "ahspi", ID: ah6OptSpi, Type: xtables.TypeUint32RC, Flags: xtables.Invert},
 			{Name: "ahlen", ID: ah6OptLen, Type: xtables.TypeUint32, Flags: xtables.Invert},

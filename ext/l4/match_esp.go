@@ -8,8 +8,9 @@ const espInvSPI = 0x01 // XT_ESP_INV_SPI
 
 func init() {
 	xtables.RegisterMatch(&xtables.MatchType{
-		Name:   "esp",
-		Family: xtables.AnyFamily,
+		StateForm: true, // Save differs when Context.State is set
+		Name:      "esp",
+		Family:    xtables.AnyFamily,
 		Options: []xtables.Option{
 			{Name: "espspi", ID: 0, Type: xtables.TypeUint32RC, Flags: xtables.Invert},
 		},

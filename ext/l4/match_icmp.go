@@ -8,8 +8,9 @@ const icmpInv = 0x01 // IPT_ICMP_INV
 
 func init() {
 	xtables.RegisterMatch(&xtables.MatchType{
-		Name:   "icmp",
-		Family: xtables.IPv4,
+		StateForm: true, // Save differs when Context.State is set
+		Name:      "icmp",
+		Family:    xtables.IPv4,
 		Options: []xtables.Option{
 			{Name: "icmp-type", ID: 0, Type: xtables.TypeString, Flags: xtables.Mand | xtables.Invert},
 		},

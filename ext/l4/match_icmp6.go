@@ -9,8 +9,9 @@ const icmp6Inv = 0x01 // IP6T_ICMP_INV
 
 func init() {
 	xtables.RegisterMatch(&xtables.MatchType{
-		Name:   "icmp6",
-		Family: xtables.IPv6,
+		StateForm: true, // Save differs when Context.State is set
+		Name:      "icmp6",
+		Family:    xtables.IPv6,
 		Options: []xtables.Option{
 			{Name: "icmpv6-type", ID: 0, Type: xtables.TypeString, Flags: xtables.Mand | xtables.Invert},
 		},

@@ -14,8 +14,9 @@ const ipcompInvSPI = 0x01 // XT_IPCOMP_INV_SPI
 
 func init() {
 	xtables.RegisterMatch(&xtables.MatchType{
-		Name:   "ipcomp",
-		Family: xtables.AnyFamily,
+		StateForm: true, // Save differs when Context.State is set
+		Name:      "ipcomp",
+		Family:    xtables.AnyFamily,
 		Options: []xtables.Option{
 			{Name: "ipcompspi", ID: ipcompOptSpi, Type: xtables.TypeUint32RC, Flags: xtables.Invert},
 			{Name: "compres", ID: ipcompOptRes, Type: xtables.TypeNone},

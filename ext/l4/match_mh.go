@@ -36,8 +36,9 @@ func init() {
 	}
 	help.WriteString("\n")
 	xtables.RegisterMatch(&xtables.MatchType{
-		Name:   "mh",
-		Family: xtables.IPv6,
+		StateForm: true, // Save differs when Context.State is set
+		Name:      "mh",
+		Family:    xtables.IPv6,
 		Options: []xtables.Option{
 			{Name: "mh-type", ID: 0, Type: xtables.TypeString, Flags: xtables.Invert},
 		},

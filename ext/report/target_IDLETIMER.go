@@ -22,9 +22,10 @@ const (
 
 func init() {
 	xtables.RegisterTarget(&xtables.TargetType{
-		Name:     "IDLETIMER",
-		Revision: 1,
-		Family:   xtables.AnyFamily,
+		StateForm: true, // Save differs when Context.State is set
+		Name:      "IDLETIMER",
+		Revision:  1,
+		Family:    xtables.AnyFamily,
 		Options: []xtables.Option{
 			{Name: "timeout", ID: idletimerOptTimeout, Type: xtables.TypeUint32, Flags: xtables.Mand},
 			{Name: "label", ID: idletimerOptLabel, Type: xtables.TypeString, Flags: xtables.Mand},

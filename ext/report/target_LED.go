@@ -23,6 +23,7 @@ const (
 
 func init() {
 	xtables.RegisterTarget(&xtables.TargetType{
+		StateForm:     true, // Save differs when Context.State is set
 		Name:          "LED",
 		KernelMissing: true, // not in the reference kernel
 		Family:        xtables.AnyFamily,
