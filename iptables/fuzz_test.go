@@ -82,3 +82,15 @@ func FuzzRestore(f *testing.F) {
 		}
 	})
 }
+
+// TestAppendParamsMatchesSplit checks the unquoted fast path against the
+// general splitter.
+func TestAppendParamsMatchesSplit(t *testing.T) {
+	for _, s := range []string{"", "a", " a  b\tc\n", "-A X -m comment --comment x\\y -j ACCEPT", strings.Repeat("x", 1100), "a " + strings.Repeat("y", 1023)} {
+		got, err1 := iptables.AppendParamsForTest(nil, s)
+		want, err2 := iptables.SplitParamsForTest(s)
+		if (err1 == nil) != (err2 == nil) || strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("%q: fast %q %v, general %q %v", s, got, err1, want, err2)
+		}
+	}
+}

@@ -121,6 +121,7 @@ type Command struct {
 	// whose help the real tool prints after its own.
 	HelpMatches []*xtables.MatchType
 	HelpTarget  *xtables.TargetType
+	rule1       [1]*xtables.Rule // storage of Rules for one rule
 	// Notices are lines the real tool prints on stderr while parsing
 	// (deprecation warnings, "Notice: ...").
 	Notices []string
@@ -167,6 +168,15 @@ type parser struct {
 	dhost     string
 	tableSet  bool
 	waitIval  bool
+
+	// Storage for the common case, so that a line costs few allocations.
+	oc         xtables.OptionCall
+	offsetsBuf [4]typeOffset
+	extBuf     [4]extGroup
+	matchesBuf [4]*matchInst
+	instBuf    [4]matchInst
+	matchBuf   [4]xtables.Match
+	ninst      int
 }
 
 const offsetScale = 256
@@ -193,9 +203,11 @@ func Parse(args []string, po ParseOptions) (*Command, error) {
 		po.Table = "filter"
 	}
 	p := &parser{po: po, cmd: &Command{Table: po.Table}}
-	p.g = getopt{args: args}
+	p.g = getopt{args: args, ext: p.extBuf[:0]}
+	p.offsets = p.offsetsBuf[:0]
+	p.matches = p.matchesBuf[:0]
 	p.ctx = xtables.Context{Family: po.Family, Names: po.Names, Header: &p.hdr, State: po.State, Objects: po.Objects}
-	p.ctx.Warn = func(msg string) { p.cmd.Notices = append(p.cmd.Notices, msg) }
+	p.ctx.Notices = &p.cmd.Notices
 	if err := p.run(); err != nil {
 		// The command comes back with the error for its Notices, which
 		// the real tool printed before failing.
@@ -748,7 +760,16 @@ func (p *parser) loadMatch(mt *xtables.MatchType) *matchInst {
 			p.cmd.Notices = append(p.cmd.Notices, fmt.Sprintf("Warning: Extension %s revision %d not supported, missing kernel module?", mt.Name, mt.Revision))
 		}
 	}
-	mi := &matchInst{m: &xtables.Match{Type: mt, Info: mt.New()}, offset: off}
+	var mi *matchInst
+	if p.ninst < len(p.instBuf) {
+		m := &p.matchBuf[p.ninst]
+		*m = xtables.Match{Type: mt, Info: mt.New()}
+		mi = &p.instBuf[p.ninst]
+		*mi = matchInst{m: m, offset: off}
+		p.ninst++
+	} else {
+		mi = &matchInst{m: &xtables.Match{Type: mt, Info: mt.New()}, offset: off}
+	}
 	p.matches = append(p.matches, mi)
 	return mi
 }
@@ -841,7 +862,8 @@ func (p *parser) callParse(ext string, opt *xtables.Option, info xtables.Extensi
 	if opt == nil {
 		return xtables.Problem(xtables.OtherProblem, "Extension does not know id")
 	}
-	c := &xtables.OptionCall{Ext: ext, Opt: opt, Arg: p.g.optarg, Invert: p.invert, XFlags: *xflags, Ctx: &p.ctx}
+	c := &p.oc
+	*c = xtables.OptionCall{Ext: ext, Opt: opt, Arg: p.g.optarg, Invert: p.invert, XFlags: *xflags, Ctx: &p.ctx}
 	c.SetArgv(&p.g.args, &p.g.optind)
 	if opt.Type != xtables.TypeNone && opt.Type != xtables.TypeOptional && !p.g.hasOpt {
 		return xtables.Errorf("%s: option \"--%s\" requires an argument.\n", ext, opt.Name)
@@ -995,10 +1017,31 @@ func (p *parser) postParse() (srcs, smasks, dsts, dmasks []netip.Addr, err error
 	return
 }
 
+// ruleBlock holds a rule and its first matches in one allocation.
+type ruleBlock struct {
+	rule  xtables.Rule
+	ptrs  [3]*xtables.Match
+	match [3]xtables.Match
+	tgt   xtables.Target
+}
+
 func (p *parser) buildRules(srcs, smasks, dsts, dmasks []netip.Addr) error {
-	ms := make([]*xtables.Match, len(p.matches))
-	for i, mi := range p.matches {
-		ms[i] = mi.m
+	// The rule gets its own copies: the parser's storage is not kept.
+	blk := &ruleBlock{}
+	var ms []*xtables.Match
+	if n := len(p.matches); n <= len(blk.ptrs) {
+		ms = blk.ptrs[:n]
+		for i, mi := range p.matches {
+			blk.match[i] = *mi.m
+			ms[i] = &blk.match[i]
+		}
+	} else {
+		ms = make([]*xtables.Match, n)
+		block := make([]xtables.Match, n)
+		for i, mi := range p.matches {
+			block[i] = *mi.m
+			ms[i] = &block[i]
+		}
 	}
 	ms, err := nftRoundTrip(ms, &p.ctx)
 	if err != nil {
@@ -1008,8 +1051,20 @@ func (p *parser) buildRules(srcs, smasks, dsts, dmasks []netip.Addr) error {
 	if p.target != nil {
 		tgt = p.target
 	} else if p.cmd.Jump != "" {
-		tgt = &xtables.Target{Name: p.cmd.Jump}
+		blk.tgt = xtables.Target{Name: p.cmd.Jump}
+		tgt = &blk.tgt
 	}
+	n := len(srcs) * len(dsts)
+	if n == 1 {
+		r := &blk.rule
+		*r = xtables.Rule{Header: p.hdr, Matches: ms, Target: tgt, Counters: p.cmd.Counters}
+		r.Src, r.SrcMask = srcs[0], smasks[0]
+		r.Dst, r.DstMask = dsts[0], dmasks[0]
+		p.cmd.Rules = p.cmd.rule1[:1:1]
+		p.cmd.Rules[0] = r
+		return nil
+	}
+	p.cmd.Rules = make([]*xtables.Rule, 0, n)
 	for i := range srcs {
 		for j := range dsts {
 			r := &xtables.Rule{Header: p.hdr, Matches: ms, Target: tgt, Counters: p.cmd.Counters}

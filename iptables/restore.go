@@ -354,7 +354,8 @@ func (e *lineError) Error() string { return e.format }
 // parseRule parses one rule line (with its optional [p:b] prefix) in a
 // table; it does not touch the restorer's state.
 func (r *restorer) parseRule(s, table string) (*Command, error) {
-	args := []string{"-t", table}
+	args := make([]string, 2, 32)
+	args[0], args[1] = "-t", table
 	for i := 0; i < r.o.Verbose && !r.o.NoFlush; i++ {
 		args = append(args, "-v")
 	}
@@ -380,12 +381,37 @@ func (r *restorer) parseRule(s, table string) (*Command, error) {
 		}
 		rest = rest[end+1:]
 	}
-	words, err := splitParams(rest)
+	args, err := appendParams(args, rest)
 	if err != nil {
 		return nil, err
 	}
-	args = append(args, words...)
 	return Parse(args, ParseOptions{Family: r.o.Family, Table: table, Restore: true, Names: r.o.Names, State: r.o.State, Objects: r.committed.Objects})
+}
+
+// appendParams appends the words of s to dst as splitParams splits them;
+// a line without quotes is cut in place, without copying.
+func appendParams(dst []string, s string) ([]string, error) {
+	if strings.IndexByte(s, '"') >= 0 {
+		words, err := splitParams(s)
+		return append(dst, words...), err
+	}
+	for i := 0; i < len(s); {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n') {
+			i++
+		}
+		j := i
+		for j < len(s) && s[j] != ' ' && s[j] != '\t' && s[j] != '\n' {
+			j++
+		}
+		if j > i {
+			if j-i >= 1024 {
+				return dst, xtables.Errorf("Parameter too long!")
+			}
+			dst = append(dst, s[i:j])
+		}
+		i = j
+	}
+	return dst, nil
 }
 
 // splitParams is add_param_to_argv: words split on blanks, double quotes

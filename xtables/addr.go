@@ -151,6 +151,34 @@ func ParseAddrList(s string, f Family, names Resolver) (addrs, masks []netip.Add
 		z := []netip.Addr{ZeroAddr(f), ZeroAddr(f)}
 		return z[:1], z[1:], nil
 	}
+	if strings.IndexByte(s, ',') < 0 {
+		// One item, a numeric address: one allocation.
+		item := strings.TrimLeft(s, " \t\n\v\f\r")
+		host, maskStr, hasMask := item, "", false
+		if p := strings.LastIndexByte(item, '/'); p >= 0 {
+			host, maskStr, hasMask = item[:p], item[p+1:], true
+		}
+		var a netip.Addr
+		ok := false
+		if f == IPv6 {
+			a, ok = ParseIPv6Numeric(host)
+		} else {
+			a, ok = ParseIPv4Numeric(host, false)
+		}
+		if ok && len(item) <= 255 {
+			mask := PrefixMask(f, f.Bits())
+			if hasMask {
+				if mask, err = parseMask(maskStr, f); err != nil {
+					return nil, nil, err
+				}
+			}
+			if IsZero(mask) {
+				a = ZeroAddr(f)
+			}
+			z := []netip.Addr{ApplyMask(a, mask), mask}
+			return z[:1:1], z[1:], nil
+		}
+	}
 	items := strings.Split(s, ",")
 	for _, item := range items {
 		item = strings.TrimLeft(item, " \t\n\v\f\r")

@@ -122,10 +122,10 @@ type Context struct {
 	Header  *Header // the rule's fixed part (protocol, addresses …)
 	Names   Resolver
 	Numeric bool // -L with -n: print numbers, not names
-	// Warn receives the lines the real tool prints on stderr while
+	// Notices collects the lines the real tool prints on stderr while
 	// parsing without failing (warnings, deprecation notices); nil when
 	// nobody listens. Use Notice.
-	Warn func(string)
+	Notices *[]string
 	// State is set while iptwin reads back its own state file: the rule
 	// was accepted before, and an extension whose save form the real tool
 	// cannot read back (SNAT's shifted port base) may accept it here.
@@ -140,10 +140,10 @@ type Context struct {
 	Hooks uint
 }
 
-// Notice passes a warning line to Warn, if set.
+// Notice adds a warning line to Notices, if set.
 func (c *Context) Notice(msg string) {
-	if c != nil && c.Warn != nil {
-		c.Warn(msg)
+	if c != nil && c.Notices != nil {
+		*c.Notices = append(*c.Notices, msg)
 	}
 }
 

@@ -154,7 +154,7 @@ func TestParsersDoNotPanic(t *testing.T) {
 
 func TestIPRangeReversedWarning(t *testing.T) {
 	var got []string
-	ctx := &xtables.Context{Family: xtables.IPv6, Warn: func(s string) { got = append(got, s) }}
+	ctx := &xtables.Context{Family: xtables.IPv6, Notices: &got}
 	if _, _, err := parseIPRange("::1:2-::3:0:0", ctx, "--dst-range"); err != nil {
 		t.Fatal(err)
 	}

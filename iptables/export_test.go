@@ -1,0 +1,7 @@
+package iptables
+
+// Hooks for the external tests.
+var (
+	AppendParamsForTest = appendParams
+	SplitParamsForTest  = splitParams
+)
