@@ -1,7 +1,5 @@
 package iptables
 
-// Hooks for the external tests.
-var (
-	AppendParamsForTest = appendParams
-	SplitParamsForTest  = splitParams
-)
+// AppendParamsForTest exposes the restore line splitter to the external
+// tests.
+var AppendParamsForTest = appendParams

@@ -2,6 +2,8 @@ package iptables_test
 
 import (
 	"bytes"
+	"errors"
+	"math/rand"
 	"strings"
 	"testing"
 
@@ -86,11 +88,79 @@ func FuzzRestore(f *testing.F) {
 // TestAppendParamsMatchesSplit checks the unquoted fast path against the
 // general splitter.
 func TestAppendParamsMatchesSplit(t *testing.T) {
-	for _, s := range []string{"", "a", " a  b\tc\n", "-A X -m comment --comment x\\y -j ACCEPT", strings.Repeat("x", 1100), "a " + strings.Repeat("y", 1023)} {
+	cases := []string{"", "a", " a  b\tc\n", "-A X -m comment --comment x\\y -j ACCEPT", strings.Repeat("x", 1100), "a " + strings.Repeat("y", 1023),
+		`--comment "a b"`, `a"b c"d`, `""`, `"" x`, `"unterminated x`, `"a\"b"`, `"a\\" b`, `"x` + strings.Repeat("q", 1100) + `"`, `"` + strings.Repeat("q", 1020) + `"abcd`}
+	r := rand.New(rand.NewSource(1))
+	for n := 0; n < 20000; n++ {
+		b := make([]byte, r.Intn(12))
+		for i := range b {
+			b[i] = ` "\ab\t`[r.Intn(7)]
+		}
+		cases = append(cases, string(b))
+	}
+	for _, s := range cases {
 		got, err1 := iptables.AppendParamsForTest(nil, s)
-		want, err2 := iptables.SplitParamsForTest(s)
+		want, err2 := refSplit(s)
 		if (err1 == nil) != (err2 == nil) || strings.Join(got, "|") != strings.Join(want, "|") {
 			t.Errorf("%q: fast %q %v, general %q %v", s, got, err1, want, err2)
 		}
 	}
+}
+
+// refSplit is a plain port of iptables' add_param_to_argv (one buffer, a
+// copy per character), the reference for the in-place splitter.
+func refSplit(s string) ([]string, error) {
+	var out []string
+	var param []byte
+	quoteOpen, escaped := false, false
+	add := func(c byte) error {
+		param = append(param, c)
+		if len(param) >= 1024 {
+			return errors.New("Parameter too long!")
+		}
+		return nil
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if quoteOpen {
+			if escaped {
+				if err := add(c); err != nil {
+					return out, err
+				}
+				escaped = false
+				continue
+			} else if c == '\\' {
+				escaped = true
+				continue
+			} else if c == '"' {
+				quoteOpen = false
+			} else {
+				if err := add(c); err != nil {
+					return out, err
+				}
+				continue
+			}
+		} else if c == '"' {
+			quoteOpen = true
+			continue
+		}
+		switch c {
+		case '"':
+		case ' ', '\t', '\n':
+			if len(param) == 0 {
+				continue
+			}
+		default:
+			if err := add(c); err != nil {
+				return out, err
+			}
+			continue
+		}
+		out = append(out, string(param))
+		param = param[:0]
+	}
+	if len(param) > 0 {
+		out = append(out, string(param))
+	}
+	return out, nil
 }

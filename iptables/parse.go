@@ -202,7 +202,12 @@ func Parse(args []string, po ParseOptions) (*Command, error) {
 	if po.Table == "" {
 		po.Table = "filter"
 	}
-	p := &parser{po: po, cmd: &Command{Table: po.Table}}
+	// Parsers are pooled: nothing of one outlives Parse (rules get their
+	// own copies), and a restore of many lines would otherwise leave one
+	// per line as garbage.
+	p := parserPool.Get().(*parser)
+	*p = parser{po: po, cmd: &Command{Table: po.Table}}
+	defer parserPool.Put(p)
 	p.g = getopt{args: args, ext: p.extBuf[:0]}
 	p.offsets = p.offsetsBuf[:0]
 	p.matches = p.matchesBuf[:0]
@@ -215,6 +220,8 @@ func Parse(args []string, po ParseOptions) (*Command, error) {
 	}
 	return p.cmd, nil
 }
+
+var parserPool = sync.Pool{New: func() any { return new(parser) }}
 
 func (p *parser) addCommand(newcmd, othercmds int) error {
 	if p.invert {

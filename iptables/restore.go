@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -115,6 +116,12 @@ func (r *restorer) paramError(err error, line int) *RestoreError {
 func (r *restorer) parseLine(s string, line int) *RestoreError {
 	if s == "" || s[0] == '\n' {
 		return nil
+	}
+	if r.o.State && strings.HasPrefix(s, "#q ") {
+		// a state line holding a newline (see quoteStateLine)
+		if u, err := strconv.Unquote(strings.TrimSuffix(s[3:], "\n")); err == nil {
+			s = u + "\n"
+		}
 	}
 	if s[0] == '#' {
 		if r.o.Verbose > 0 {
@@ -388,57 +395,66 @@ func (r *restorer) parseRule(s, table string) (*Command, error) {
 	return Parse(args, ParseOptions{Family: r.o.Family, Table: table, Restore: true, Names: r.o.Names, State: r.o.State, Objects: r.committed.Objects})
 }
 
-// appendParams appends the words of s to dst as splitParams splits them;
-// a line without quotes is cut in place, without copying.
+// appendParams appends the words of s to dst as add_param_to_argv splits
+// a restore line: words split on blanks; double quotes group (a closing
+// quote ends the word, so "" is an empty word) and a backslash inside
+// quotes takes the next character literally. A word that is a plain slice
+// of s costs no allocation.
 func appendParams(dst []string, s string) ([]string, error) {
-	if strings.IndexByte(s, '"') >= 0 {
-		words, err := splitParams(s)
-		return append(dst, words...), err
-	}
-	for i := 0; i < len(s); {
-		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n') {
-			i++
-		}
-		j := i
-		for j < len(s) && s[j] != ' ' && s[j] != '\t' && s[j] != '\n' {
-			j++
-		}
-		if j > i {
-			if j-i >= 1024 {
-				return dst, xtables.Errorf("Parameter too long!")
-			}
-			dst = append(dst, s[i:j])
-		}
-		i = j
-	}
-	return dst, nil
-}
-
-// splitParams is add_param_to_argv: words split on blanks, double quotes
-// group, backslash escapes inside quotes.
-func splitParams(s string) ([]string, error) {
-	// Words are collected in one buffer and cut from one string, so a line
-	// costs two allocations whatever its length.
-	buf := make([]byte, 0, len(s))
-	var ends []int
+	var scratch []byte
 	quoteOpen, escaped := false, false
-	start := 0
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
+	start, n := -1, 0 // the word as a slice of s (start >= 0), its length
+	inScratch := false
+	emit := func() {
+		if inScratch {
+			dst = append(dst, string(scratch))
+		} else if start >= 0 {
+			dst = append(dst, s[start:start+n])
+		} else {
+			dst = append(dst, "")
+		}
+		start, n, inScratch = -1, 0, false
+		scratch = scratch[:0]
+	}
+	add := func(k int) error {
+		if !inScratch && (start < 0 || start+n == k) {
+			if start < 0 {
+				start = k
+			}
+			n++
+		} else {
+			if !inScratch {
+				scratch = append(scratch[:0], s[start:start+n]...)
+				inScratch = true
+			}
+			scratch = append(scratch, s[k])
+			n++
+		}
+		if n >= 1024 {
+			return xtables.Errorf("Parameter too long!")
+		}
+		return nil
+	}
+	for k := 0; k < len(s); k++ {
+		ch := s[k]
 		if quoteOpen {
-			if escaped {
-				buf = append(buf, ch)
+			switch {
+			case escaped:
+				if err := add(k); err != nil {
+					return dst, err
+				}
 				escaped = false
 				continue
-			} else if ch == '\\' {
+			case ch == '\\':
 				escaped = true
 				continue
-			} else if ch == '"' {
-				quoteOpen = false
-			} else {
-				buf = append(buf, ch)
+			case ch != '"':
+				if err := add(k); err != nil {
+					return dst, err
+				}
 				continue
 			}
+			quoteOpen = false
 		} else if ch == '"' {
 			quoteOpen = true
 			continue
@@ -446,31 +462,25 @@ func splitParams(s string) ([]string, error) {
 		switch ch {
 		case '"':
 		case ' ', '\t', '\n':
-			if len(buf) == start {
+			if n == 0 {
 				continue
 			}
 		default:
-			buf = append(buf, ch)
-			if len(buf)-start >= 1024 {
-				return nil, xtables.Errorf("Parameter too long!")
+			if err := add(k); err != nil {
+				return dst, err
 			}
 			continue
 		}
-		ends = append(ends, len(buf))
-		start = len(buf)
+		emit()
 	}
-	if len(buf) > start {
-		ends = append(ends, len(buf))
+	if n > 0 {
+		emit()
 	}
-	all := string(buf)
-	out := make([]string, len(ends))
-	prev := 0
-	for i, e := range ends {
-		out[i] = all[prev:e]
-		prev = e
-	}
-	return out, nil
+	return dst, nil
 }
+
+// splitParams is appendParams into a new slice.
+func splitParams(s string) ([]string, error) { return appendParams(nil, s) }
 
 // commit runs the table's queued commands on the working copy (the
 // nf_tables batch) and makes it final when all succeed.

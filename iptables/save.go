@@ -1,6 +1,7 @@
 package iptables
 
 import (
+	"bytes"
 	"io"
 	"strconv"
 
@@ -264,12 +265,14 @@ func appendTableTo(fw *flushWriter, t *xtables.Table, chains []*xtables.Chain, c
 				specAt := len(b)
 				b = AppendRuleSpec(b, r, &sctx, false)
 				saveSpec := string(b[specAt:])
-				b = append(b, '\n')
 				tmp := AppendRuleSpec(nil, r, &cctx, false)
 				if string(tmp) == saveSpec {
 					b = b[:mark]
+				} else {
+					b = append(quoteStateLine(b, mark), '\n')
 				}
 			}
+			lineAt := len(b)
 			if counters {
 				b = append(b, '[')
 				b = strconv.AppendUint(b, r.Counters.Packets, 10)
@@ -280,6 +283,9 @@ func appendTableTo(fw *flushWriter, t *xtables.Table, chains []*xtables.Chain, c
 			b = append(b, "-A "...)
 			b = append(b, c.Name...)
 			b = AppendRuleSpec(b, r, &cctx, false)
+			if state {
+				b = quoteStateLine(b, lineAt)
+			}
 			b = append(b, '\n')
 			if fw.w != nil && len(b) > 1<<16-1024 {
 				fw.b = b
@@ -300,4 +306,16 @@ func hasStateForm(r *xtables.Rule) bool {
 		}
 	}
 	return r.Target != nil && r.Target.Type != nil && r.Target.Type.StateForm
+}
+
+// quoteStateLine rewrites the state line from b[at:] as "#q " and its Go
+// quoted form when it holds a newline (a comment or prefix typed with an
+// unterminated quote swallows the end of the restore line): a state file
+// keeps one rule per line, and restore with State set unquotes it.
+func quoteStateLine(b []byte, at int) []byte {
+	if bytes.IndexByte(b[at:], '\n') < 0 {
+		return b
+	}
+	line := string(b[at:])
+	return strconv.AppendQuote(append(b[:at], "#q "...), line)
 }

@@ -35,6 +35,13 @@ func (d *Dir) LoadRaw(f xtables.Family) (tables []*iptables.RawTable, ok bool) {
 		}
 		line := text[:i]
 		text = text[i+1:]
+		if strings.HasPrefix(line, "#q ") {
+			u, err := strconv.Unquote(line[3:])
+			if err != nil {
+				return nil, false
+			}
+			line = u
+		}
 		switch {
 		case strings.HasPrefix(line, "*"):
 			t = &iptables.RawTable{Name: line[1:]}
