@@ -169,6 +169,8 @@ type parser struct {
 	tableSet  bool
 	waitIval  bool
 
+	// Every field above must be set by reset (parsers are pooled).
+
 	// Storage for the common case, so that a line costs few allocations.
 	oc         xtables.OptionCall
 	offsetsBuf [4]typeOffset
@@ -206,7 +208,7 @@ func Parse(args []string, po ParseOptions) (*Command, error) {
 	// own copies), and a restore of many lines would otherwise leave one
 	// per line as garbage.
 	p := parserPool.Get().(*parser)
-	*p = parser{po: po, cmd: &Command{Table: po.Table}}
+	p.reset(po)
 	defer parserPool.Put(p)
 	p.g = getopt{args: args, ext: p.extBuf[:0]}
 	p.offsets = p.offsetsBuf[:0]
@@ -222,6 +224,20 @@ func Parse(args []string, po ParseOptions) (*Command, error) {
 }
 
 var parserPool = sync.Pool{New: func() any { return new(parser) }}
+
+// reset readies a pooled parser for a command line. The storage buffers
+// are not cleared: they are written before they are read.
+func (p *parser) reset(po ParseOptions) {
+	p.po = po
+	p.cmd = &Command{Table: po.Table}
+	p.hdr = xtables.Header{}
+	p.invert = false
+	p.target = nil
+	p.tflags, p.toffset, p.nextOff, p.ninst = 0, 0, 0, 0
+	p.protocol, p.protoUsed = "", false
+	p.shost, p.dhost = "", ""
+	p.tableSet, p.waitIval = false, false
+}
 
 func (p *parser) addCommand(newcmd, othercmds int) error {
 	if p.invert {

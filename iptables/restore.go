@@ -361,8 +361,11 @@ func (e *lineError) Error() string { return e.format }
 // parseRule parses one rule line (with its optional [p:b] prefix) in a
 // table; it does not touch the restorer's state.
 func (r *restorer) parseRule(s, table string) (*Command, error) {
-	args := make([]string, 2, 32)
-	args[0], args[1] = "-t", table
+	// The argument vector is scratch: nothing keeps it after Parse.
+	ap := argsPool.Get().(*[]string)
+	defer argsPool.Put(ap)
+	args := append((*ap)[:0], "-t", table)
+	defer func() { *ap = args[:0] }()
 	for i := 0; i < r.o.Verbose && !r.o.NoFlush; i++ {
 		args = append(args, "-v")
 	}
@@ -394,6 +397,8 @@ func (r *restorer) parseRule(s, table string) (*Command, error) {
 	}
 	return Parse(args, ParseOptions{Family: r.o.Family, Table: table, Restore: true, Names: r.o.Names, State: r.o.State, Objects: r.committed.Objects})
 }
+
+var argsPool = sync.Pool{New: func() any { s := make([]string, 0, 32); return &s }}
 
 // appendParams appends the words of s to dst as add_param_to_argv splits
 // a restore line: words split on blanks; double quotes group (a closing
