@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/iptwin/iptwin/xtables"
 )
@@ -51,6 +53,8 @@ type restorer struct {
 	queue     []queuedCmd
 	out       []byte
 	pre       []parsed // rule lines parsed ahead, by line index
+	chunkDone []chan struct{}
+	objects   xtables.ObjectStore // the host's objects, fixed for the restore
 }
 
 // Restore reads an iptables-restore stream and applies it to rs, table by
@@ -61,12 +65,17 @@ func Restore(rs *xtables.Ruleset, in io.Reader, o RestoreOptions) (*xtables.Rule
 	if o.Program == "" {
 		o.Program = o.Family.Program() + "-restore"
 	}
-	r := &restorer{o: o, committed: rs.Clone()}
+	r := &restorer{o: o, committed: rs.Clone(), objects: rs.Objects}
 	data, err := readAll(in)
 	if err != nil {
 		return r.committed, nil, &RestoreError{Stderr: fmt.Sprintf("%s: %v\n", o.Program, err), Code: 1}
 	}
-	lines := splitLines(string(data))
+	// The input is not touched again: rules may keep pieces of it.
+	text := ""
+	if len(data) > 0 {
+		text = unsafe.String(&data[0], len(data))
+	}
+	lines := splitLines(text)
 	r.pre = r.preparse(lines)
 	line := 0
 	for _, s := range lines {
@@ -277,6 +286,7 @@ type parsed struct {
 	table string
 	cmd   *Command
 	err   error
+	chunk int32 // index in chunkDone, -1 when not parsed ahead
 }
 
 // preparse parses the rule lines in parallel before the lines are
@@ -288,9 +298,10 @@ func (r *restorer) preparse(lines []string) []parsed {
 		return nil
 	}
 	pre := make([]parsed, len(lines))
-	var idx []int
+	idx := make([]int, 0, len(lines))
 	table := ""
 	for i, s := range lines {
+		pre[i].chunk = -1
 		switch {
 		case len(s) > 0 && s[0] == '*':
 			if f := strings.Fields(s[1:]); len(f) > 0 {
@@ -301,36 +312,45 @@ func (r *restorer) preparse(lines []string) []parsed {
 			idx = append(idx, i)
 		}
 	}
-	workers := runtime.GOMAXPROCS(0)
-	var wg sync.WaitGroup
-	chunk := (len(idx) + workers - 1) / workers
-	for w := 0; w < workers; w++ {
-		lo, hi := w*chunk, (w+1)*chunk
-		if hi > len(idx) {
-			hi = len(idx)
+	// Workers parse chunks in order while the lines are processed: the
+	// processing waits only for the chunk of the line at hand.
+	const chunkLen = 512
+	n := (len(idx) + chunkLen - 1) / chunkLen
+	r.chunkDone = make([]chan struct{}, n)
+	for k := range r.chunkDone {
+		r.chunkDone[k] = make(chan struct{})
+		for _, i := range idx[k*chunkLen : min((k+1)*chunkLen, len(idx))] {
+			pre[i].chunk = int32(k)
 		}
-		if lo >= hi {
-			break
-		}
-		wg.Add(1)
-		go func(part []int) {
-			defer wg.Done()
-			for _, i := range part {
-				p := &pre[i]
-				p.cmd, p.err = r.parseRule(lines[i], p.table)
-			}
-		}(idx[lo:hi])
 	}
-	wg.Wait()
+	var next atomic.Int64
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		go func() {
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= n {
+					return
+				}
+				for _, i := range idx[k*chunkLen : min((k+1)*chunkLen, len(idx))] {
+					p := &pre[i]
+					p.cmd, p.err = r.parseRule(lines[i], p.table)
+				}
+				close(r.chunkDone[k])
+			}
+		}()
+	}
 	return pre
 }
 
 func (r *restorer) ruleLine(s string, line int) *RestoreError {
 	var cmd *Command
 	var perr error
+	if line-1 < len(r.pre) && r.pre[line-1].chunk >= 0 {
+		<-r.chunkDone[r.pre[line-1].chunk]
+	}
 	if line-1 < len(r.pre) && r.pre[line-1].table == r.table && (r.pre[line-1].cmd != nil || r.pre[line-1].err != nil) {
 		cmd, perr = r.pre[line-1].cmd, r.pre[line-1].err
-		r.pre[line-1] = parsed{}
+		r.pre[line-1] = parsed{chunk: -1}
 	} else {
 		cmd, perr = r.parseRule(s, r.table)
 	}
@@ -347,6 +367,9 @@ func (r *restorer) ruleLine(s string, line int) *RestoreError {
 	}
 	if cmd.Help || cmd.Version {
 		return nil
+	}
+	if r.queue == nil && len(r.pre) > 0 {
+		r.queue = make([]queuedCmd, 0, len(r.pre)/2)
 	}
 	r.queue = append(r.queue, queuedCmd{line: line, cmd: cmd})
 	return nil
@@ -395,7 +418,7 @@ func (r *restorer) parseRule(s, table string) (*Command, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Parse(args, ParseOptions{Family: r.o.Family, Table: table, Restore: true, Names: r.o.Names, State: r.o.State, Objects: r.committed.Objects})
+	return Parse(args, ParseOptions{Family: r.o.Family, Table: table, Restore: true, Names: r.o.Names, State: r.o.State, Objects: r.objects})
 }
 
 var argsPool = sync.Pool{New: func() any { s := make([]string, 0, 32); return &s }}
