@@ -143,7 +143,7 @@ func appendAddrString(b []byte, a, m netip.Addr, format int, ctx *xtables.Contex
 	if name != "" {
 		b = append(b, name...)
 	} else {
-		b = a.AppendTo(b)
+		b = xtables.AppendAddr(b, a)
 	}
 	bits := xtables.MaskBits(m)
 	switch {
@@ -153,7 +153,7 @@ func appendAddrString(b []byte, a, m netip.Addr, format int, ctx *xtables.Contex
 		b = strconv.AppendInt(b, int64(bits), 10)
 	default:
 		b = append(b, '/')
-		b = m.AppendTo(b)
+		b = xtables.AppendAddr(b, m)
 	}
 	return b
 }

@@ -92,7 +92,7 @@ func appendSaveAddr(b []byte, letter byte, a, m netipAddr, inv bool, f xtables.F
 	if !a.IsValid() {
 		a = xtables.ZeroAddr(f)
 	}
-	b = a.AppendTo(b)
+	b = xtables.AppendAddr(b, a)
 	b = append(b, '/')
 	return append(b, xtables.MaskString(m)...)
 }

@@ -252,7 +252,7 @@ func MaskString(m netip.Addr) string {
 	if n := MaskBits(m); n >= 0 {
 		return itoa(n)
 	}
-	return m.String()
+	return string(AppendAddr(nil, m))
 }
 
 func itoa(n int) string {

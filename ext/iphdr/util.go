@@ -101,63 +101,8 @@ func appendInvBang(b []byte, inv bool) []byte {
 	return b
 }
 
-// ip6String is xtables_ip6addr_to_numeric: glibc's inet_ntop, which
-// differs from netip's form in writing the last 32 bits dotted when the
-// address starts with 96 zero bits (or 80 zeros and 0xffff), "::0.1.0.2".
-func ip6String(a netip.Addr) string {
-	var w [8]uint16
-	if a.IsValid() {
-		b := a.As16()
-		for i := range w {
-			w[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
-		}
-	}
-	// The longest run of zero words (at least two), the first on ties.
-	best, bestLen := -1, 0
-	for i := 0; i < 8; {
-		if w[i] != 0 {
-			i++
-			continue
-		}
-		j := i
-		for j < 8 && w[j] == 0 {
-			j++
-		}
-		if j-i > bestLen {
-			best, bestLen = i, j-i
-		}
-		i = j
-	}
-	if bestLen < 2 {
-		best = -1
-	}
-	var out []byte
-	for i := 0; i < 8; i++ {
-		if best >= 0 && i >= best && i < best+bestLen {
-			if i == best {
-				out = append(out, ':')
-			}
-			continue
-		}
-		if i != 0 {
-			out = append(out, ':')
-		}
-		if i == 6 && best == 0 && (bestLen == 6 || (bestLen == 5 && w[5] == 0xffff)) {
-			for k, v := range []uint16{w[6] >> 8, w[6] & 0xff, w[7] >> 8, w[7] & 0xff} {
-				if k > 0 {
-					out = append(out, '.')
-				}
-				out = strconv.AppendUint(out, uint64(v), 10)
-			}
-			return string(out)
-		}
-		out = strconv.AppendUint(out, uint64(w[i]), 16)
-	}
-	if best >= 0 && best+bestLen == 8 {
-		out = append(out, ':')
-	}
-	return string(out)
-}
+// ip6String is xtables_ip6addr_to_numeric (see xtables.AppendIPv6).
+func ip6String(a netip.Addr) string { return string(xtables.AppendIPv6(nil, a)) }
 
 // maskCIDR6 is xtables_ip6mask_to_cidr printed with %u: the prefix length,
 // or 4294967295 (-1) for a non-contiguous mask.
