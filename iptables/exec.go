@@ -16,7 +16,7 @@ func Execute(rs *xtables.Ruleset, cmd *Command, names xtables.Resolver, out *[]b
 	if t == nil {
 		return false, xtables.Problem(xtables.VersionProblem, "table '%s' does not exist", cmd.Table)
 	}
-	ctx := &xtables.Context{Family: rs.Family, Table: t.Name, Chain: cmd.Chain, Names: names, Objects: rs.Objects}
+	ctx := &xtables.Context{Family: rs.Family, Table: t.Name, Chain: cmd.Chain, Names: names, Objects: rs.Objects, Notices: &cmd.Notices}
 	switch cmd.Cmd {
 	case CmdAppend, CmdInsert, CmdReplace:
 		return true, addRules(t, cmd, ctx)
@@ -438,7 +438,9 @@ func batchError(err error, op, chain string) error {
 
 // ruleKey is the identity of a rule for -D and -C: its save form.
 func ruleKey(r *xtables.Rule, ctx *xtables.Context) []byte {
-	return AppendRuleSpec(nil, r, ctx, false)
+	kctx := *ctx
+	kctx.Key = true
+	return AppendRuleSpec(nil, r, &kctx, false)
 }
 
 func deleteRules(t *xtables.Table, cmd *Command, ctx *xtables.Context) error {

@@ -102,6 +102,11 @@ func (d *Dir) LoadRaw(f xtables.Family) (tables []*iptables.RawTable, ok bool) {
 			if haveSave {
 				spec, haveSave = saveSpec, false
 			}
+			if strings.Contains(spec, " -m connlabel ") {
+				// connlabel warns on every listing when its labels file
+				// is missing: only a parsed listing says so.
+				return nil, false
+			}
 			c.Rules = append(c.Rules, iptables.RawRule{Counters: cnt, Spec: spec})
 		default:
 			return nil, false

@@ -126,6 +126,11 @@ type Context struct {
 	// parsing without failing (warnings, deprecation notices); nil when
 	// nobody listens. Use Notice.
 	Notices *[]string
+	// Key is set when a rule is rendered as its identity for -C and -D,
+	// which the kernel compares as binary data: an extension whose data
+	// holds more than its save form shows appends that too (connlimit's
+	// mask), or less when the kernel compares less (connlabel).
+	Key bool
 	// State is set while iptwin reads back its own state file: the rule
 	// was accepted before, and an extension whose save form the real tool
 	// cannot read back (SNAT's shifted port base) may accept it here.

@@ -271,8 +271,12 @@ func parseHost(c *OptionCall) error {
 	} else if a, ok := inetAton(c.Arg); ok {
 		addrs = []netip.Addr{a}
 	}
-	if addrs == nil && f == IPv6 {
-		if _, ok := inetAton(c.Arg); ok {
+	if addrs == nil {
+		// a numeric address of the other family
+		if _, ok := inetAton(c.Arg); ok && f == IPv6 {
+			return Errorf("getaddrinfo: Address family for hostname not supported\n")
+		}
+		if _, ok := ParseIPv6Numeric(c.Arg); ok && f == IPv4 {
 			return Errorf("getaddrinfo: Address family for hostname not supported\n")
 		}
 	}

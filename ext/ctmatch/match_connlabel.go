@@ -221,6 +221,10 @@ func (cl *Connlabel) Print(b []byte, ctx *xtables.Context) []byte {
 }
 
 func (cl *Connlabel) Save(b []byte, ctx *xtables.Context) []byte {
+	if ctx.Key {
+		// userspacesize 0: the kernel finds any connlabel rule equal
+		return b
+	}
 	name := cl.name(ctx)
 	if cl.Options&connlabelOpInvert != 0 {
 		b = append(b, " !"...)

@@ -1,6 +1,7 @@
 package ctmatch
 
 import (
+	"fmt"
 	"math/bits"
 
 	"github.com/iptwin/iptwin/xtables"
@@ -23,9 +24,10 @@ const (
 
 func init() {
 	xtables.RegisterMatch(&xtables.MatchType{
-		Name:     "connlimit",
-		Revision: 1,
-		Family:   xtables.AnyFamily,
+		Name:      "connlimit",
+		Revision:  1,
+		Family:    xtables.AnyFamily,
+		StateForm: true, // the default mask (all ones) is kept as such
 		Help: `connlimit match options:
   --connlimit-upto n     match if the number of existing connections is 0..n
   --connlimit-above n    match if the number of existing connections is >n
@@ -142,10 +144,21 @@ func (cl *Connlimit) Save(b []byte, ctx *xtables.Context) []byte {
 		b = append(b, " --connlimit-above "...)
 	}
 	b = xtables.AppendUint(b, uint64(cl.Limit))
-	b = append(b, " --connlimit-mask "...)
-	b = xtables.AppendUint(b, uint64(cl.maskBits(ctx.Family)))
-	if cl.Flags&connlimitDaddr != 0 {
-		return append(b, " --connlimit-daddr"...)
+	defaultMask := cl.Mask == [4]uint32{^uint32(0), ^uint32(0), ^uint32(0), ^uint32(0)}
+	if !ctx.State || !defaultMask {
+		// A state file leaves the default out: read back, an explicit
+		// mask is zero past the family's width, and -D compares the
+		// kernel data, where the two differ.
+		b = append(b, " --connlimit-mask "...)
+		b = xtables.AppendUint(b, uint64(cl.maskBits(ctx.Family)))
 	}
-	return append(b, " --connlimit-saddr"...)
+	if cl.Flags&connlimitDaddr != 0 {
+		b = append(b, " --connlimit-daddr"...)
+	} else {
+		b = append(b, " --connlimit-saddr"...)
+	}
+	if ctx.Key {
+		b = fmt.Appendf(b, " mask=%08x%08x%08x%08x", cl.Mask[0], cl.Mask[1], cl.Mask[2], cl.Mask[3])
+	}
+	return b
 }

@@ -97,8 +97,12 @@ func runIptables(f xtables.Family) command {
 				out = make([]byte, 0, 4096+n*200)
 			}
 		}
+		seen := len(cmd.Notices)
 		changed, err := iptables.Execute(work, cmd, names, &out)
 		env.Stdout.Write(out)
+		for _, n := range cmd.Notices[seen:] {
+			fmt.Fprintln(env.Stderr, n) // warnings of extensions while listing
+		}
 		if be, ok := err.(*iptables.BatchError); ok {
 			err = xtables.Problem(xtables.ResourceProblem, " %s", be)
 		}

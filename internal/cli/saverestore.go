@@ -177,7 +177,13 @@ func runSave(f xtables.Family) command {
 				}
 			}
 		}
-		ctx := &xtables.Context{Family: f, Names: names}
+		var notices []string
+		ctx := &xtables.Context{Family: f, Names: names, Notices: &notices}
+		defer func() {
+			for _, n := range notices {
+				fmt.Fprintln(env.Stderr, n) // warnings of extensions while saving
+			}
+		}()
 		write := func(w io.Writer) error {
 			bw := bufio.NewWriterSize(w, 1<<16)
 			for _, t := range tables {
