@@ -97,7 +97,7 @@ func ParseOption(c *OptionCall) error {
 		}
 		c.Val.Proto = p
 	case TypePort:
-		p := c.Ctx.Names.PortByName(c.Arg)
+		p := portByName(c.Ctx, c.Arg)
 		if p < 0 {
 			return Errorf("Port \"%s\" does not resolve to anything.\n", c.Arg)
 		}
@@ -110,7 +110,7 @@ func ParseOption(c *OptionCall) error {
 				return Errorf("%s: Too many components for option \"--%s\" (max: 2)\n", c.Ext, o.Name)
 			}
 			if part != "" {
-				p := c.Ctx.Names.PortByName(part)
+				p := portByName(c.Ctx, part)
 				if p < 0 {
 					return Errorf("Port \"%s\" does not resolve to anything.\n", part)
 				}
@@ -414,4 +414,15 @@ func FinalCheck(ext string, opts []Option, xflags uint64) error {
 		}
 	}
 	return nil
+}
+
+// portByName is the context's service look-up, numbers only without one.
+func portByName(ctx *Context, s string) int {
+	if ctx != nil && ctx.Names != nil {
+		return ctx.Names.PortByName(s)
+	}
+	if v, ok := StrToUintAll(s, 10, 0xffff); ok {
+		return int(v)
+	}
+	return -1
 }

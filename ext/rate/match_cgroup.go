@@ -20,6 +20,7 @@ func init() {
 		Name:     "cgroup",
 		Revision: 2,
 		Family:   xtables.AnyFamily,
+		Hooks:    1<<xtables.HookInput | 1<<xtables.HookOutput | 1<<xtables.HookPostrouting,
 		Options: []xtables.Option{
 			{Name: "path", ID: cgroupOptPath, Type: xtables.TypeString, Flags: xtables.Invert},
 			{Name: "cgroup", ID: cgroupOptClassid, Type: xtables.TypeUint32, Flags: xtables.Invert},
