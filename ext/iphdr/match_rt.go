@@ -34,8 +34,9 @@ const (
 
 func init() {
 	xtables.RegisterMatch(&xtables.MatchType{
-		Name:   "rt",
-		Family: xtables.IPv6,
+		StateForm: true, // Save differs when Context.State is set
+		Name:      "rt",
+		Family:    xtables.IPv6,
 		Options: []xtables.Option{
 			{Name: "rt-type", ID: rtOptType, Type: xtables.TypeUint32, Flags: xtables.Invert},
 			{Name: "rt-segsleft", ID: rtOptSegsLeft, Type: xtables.TypeUint32RC, Flags: xtables.Invert},
