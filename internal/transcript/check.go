@@ -39,7 +39,7 @@ func Check(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Render(s, Iptwin(t.TempDir()))
+	got, err := Render(s, Iptwin(t.TempDir(), s.Hosts))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func Check(t *testing.T, path string) {
 		return
 	}
 	dir, _ := filepath.Abs(filepath.Dir(path))
-	live, err := Render(s, Kernel(fmt.Sprintf("iptw-t%d", os.Getpid()), dir))
+	live, err := Render(s, Kernel(fmt.Sprintf("iptw-t%d", os.Getpid()), dir, s.Hosts))
 	if err != nil {
 		t.Fatal(err)
 	}

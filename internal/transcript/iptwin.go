@@ -9,8 +9,8 @@ import (
 )
 
 // Iptwin returns fresh hosts of iptwin: a new state directory under dir
-// with the standard hosts file, commands run in process.
-func Iptwin(dir string) func() (Runner, func(), error) {
+// with the given hosts file, commands run in process.
+func Iptwin(dir, hosts string) func() (Runner, func(), error) {
 	n := 0
 	return func() (Runner, func(), error) {
 		n++
@@ -18,7 +18,7 @@ func Iptwin(dir string) func() (Runner, func(), error) {
 		if err := os.MkdirAll(st, 0o755); err != nil {
 			return nil, nil, err
 		}
-		if err := os.WriteFile(filepath.Join(st, "hosts"), []byte(HostsFile), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(st, "hosts"), []byte(hosts), 0o644); err != nil {
 			return nil, nil, err
 		}
 		run := func(c Command, stdin []byte) ([]byte, []byte, int) {

@@ -29,10 +29,10 @@ func KernelAvailable() string {
 }
 
 // Kernel returns fresh hosts of the real kernel: a new network namespace
-// named prefix-N (with the standard hosts file under /etc/netns) per host,
+// named prefix-N (with the given hosts file under /etc/netns) per host,
 // commands run there by sh in the directory dir. The namespace is deleted
 // by name when the host is done.
-func Kernel(prefix, dir string) func() (Runner, func(), error) {
+func Kernel(prefix, dir, hosts string) func() (Runner, func(), error) {
 	n := 0
 	return func() (Runner, func(), error) {
 		n++
@@ -43,7 +43,7 @@ func Kernel(prefix, dir string) func() (Runner, func(), error) {
 		}
 		etc := filepath.Join("/etc/netns", ns)
 		os.MkdirAll(etc, 0o755)
-		os.WriteFile(filepath.Join(etc, "hosts"), []byte(HostsFile), 0o644)
+		os.WriteFile(filepath.Join(etc, "hosts"), []byte(hosts), 0o644)
 		// no reachable resolver: lookups of unknown names fail at once
 		os.WriteFile(filepath.Join(etc, "resolv.conf"), []byte("nameserver 127.0.0.1\n"), 0o644)
 		done := func() {

@@ -15,7 +15,8 @@
 //	! stderr lines
 //	[exit N]            (only when N is not 0)
 //
-// Blocks are separated by "---" in the transcript too.
+// Blocks are separated by "---" in the transcript too. A NAME.hosts file
+// beside NAME.cmds is every host's hosts file (default HostsFile).
 package transcript
 
 import (
@@ -42,6 +43,9 @@ type Command struct {
 type Script struct {
 	Path   string
 	Blocks [][]Command
+	// Hosts is the hosts file of every host of the script: NAME.hosts
+	// beside NAME.cmds when there is one, else HostsFile.
+	Hosts string
 }
 
 // Parse reads a .cmds file.
@@ -50,7 +54,10 @@ func Parse(path string) (*Script, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Script{Path: path}
+	s := &Script{Path: path, Hosts: HostsFile}
+	if h, err := os.ReadFile(strings.TrimSuffix(path, ".cmds") + ".hosts"); err == nil {
+		s.Hosts = string(h)
+	}
 	var cur []Command
 	for i, line := range strings.Split(string(data), "\n") {
 		t := strings.TrimSpace(line)

@@ -30,7 +30,7 @@ func main() {
 			continue
 		}
 		dir, _ := filepath.Abs(filepath.Dir(f))
-		out, err := transcript.Render(s, transcript.Kernel(fmt.Sprintf("iptw-rec-%d", os.Getpid()), dir))
+		out, err := transcript.Render(s, transcript.Kernel(fmt.Sprintf("iptw-rec-%d", os.Getpid()), dir, s.Hosts))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, f+":", err)
 			rc = 1
