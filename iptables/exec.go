@@ -45,6 +45,9 @@ func Execute(rs *xtables.Ruleset, cmd *Command, names xtables.Resolver, out *[]b
 			c.Rules = nil
 		})
 	case CmdZero:
+		if c := t.Chain(cmd.Chain); c != nil && c.Builtin && !c.Created {
+			return false, xtables.ErrNoChain // not in the kernel
+		}
 		verbose := cmd.Options&OptVerbose != 0
 		return true, eachChain(t, cmd.Chain, func(c *xtables.Chain) {
 			// Only chains in the kernel are zeroed (and named).
@@ -122,12 +125,22 @@ func zeroAfterList(t *xtables.Table, cmd *Command, out *[]byte) (bool, error) {
 	switch {
 	case cmd.Cmd&CmdZero != 0:
 		verbose := cmd.Options&OptVerbose != 0
-		return true, eachChain(t, cmd.Chain, func(c *xtables.Chain) {
+		var first string
+		err := eachChain(t, cmd.Chain, func(c *xtables.Chain) {
 			if verbose { // after a listing every chain is in the cache
 				*out = fmt.Appendf(*out, "Zeroing chain `%s'\n", c.Name)
 			}
+			if first == "" {
+				first = c.Name
+			}
 			zeroChain(c)
 		})
+		if err == nil && !t.Present && first != "" {
+			// The listing showed chains of a table the kernel does not
+			// have: zeroing them fails on the first.
+			return false, xtables.Problem(xtables.ResourceProblem, " CHAIN_ZERO failed (No such file or directory): chain %s", first)
+		}
+		return true, err
 	case cmd.Cmd&CmdZeroNum != 0:
 		if c := t.Chain(cmd.Chain); c != nil && cmd.RuleNum <= len(c.Rules) {
 			c.Rules[cmd.RuleNum-1].Counters = xtables.Counters{}

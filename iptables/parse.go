@@ -355,7 +355,8 @@ func (p *parser) run() error {
 				p.optionalChain()
 				if g.hasArg() {
 					c.RuleNum, err = parseRuleNumber(g.take())
-					c.Cmd = c.Cmd&^CmdZero | CmdZeroNum
+					// an assignment in 1.8.9: a -L given before is dropped
+					c.Cmd = CmdZeroNum
 				}
 			}
 		case 'N':
@@ -600,10 +601,9 @@ func (p *parser) parseWaitInterval() error {
 	} else if p.g.hasArg() {
 		s = p.g.take()
 	} else {
-		p.waitIval = true
-		return nil
+		return xtables.Errorf("wait interval value required")
 	}
-	v, ok := scanInt(s)
+	v, ok := scanU32(s)
 	if !ok {
 		return xtables.Errorf("wait interval not numeric")
 	}
@@ -611,7 +611,36 @@ func (p *parser) parseWaitInterval() error {
 		return xtables.Errorf("too long usec wait %d > 999999 usec", v)
 	}
 	p.waitIval = true
+	p.cmd.Notices = append(p.cmd.Notices, "Ignoring deprecated --wait-interval option.")
 	return nil
+}
+
+// scanU32 is sscanf("%u"): a leading decimal number after blanks, with an
+// optional sign, wrapped to 32 bits as strtoul and the cast do.
+func scanU32(s string) (uint32, bool) {
+	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg, s = s[0] == '-', s[1:]
+	}
+	var v uint64
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		if v < 1<<62 {
+			v = v*10 + uint64(s[n]-'0')
+		}
+		n++
+	}
+	if n == 0 {
+		return 0, false
+	}
+	if v > 0xffffffff {
+		v = 0xffffffff // strtoul saturates (for this range); the cast keeps it
+	}
+	if neg {
+		v = uint64(-uint32(v))
+	}
+	return uint32(v), true
 }
 
 // scanInt is sscanf("%i"): a leading integer in C notation.
