@@ -229,6 +229,9 @@ var ErrNotEmpty = &xtables.KernelError{Errno: "Directory not empty"}
 // checkRule runs the checks the kernel makes of one rule in chain c, which
 // is reachable from the hooks given (0: from none yet).
 func checkRule(c *xtables.Chain, r *xtables.Rule, ctx *xtables.Context, hooks uint) error {
+	if !hasChecker(r) {
+		return nil
+	}
 	cctx := *ctx
 	cctx.Header = &r.Header
 	cctx.Chain = c.Name
@@ -256,6 +259,24 @@ func checkRule(c *xtables.Chain, r *xtables.Rule, ctx *xtables.Context, hooks ui
 		}
 	}
 	return nil
+}
+
+// hasChecker says whether any extension of the rule has kernel-side checks.
+func hasChecker(r *xtables.Rule) bool {
+	for _, m := range r.Matches {
+		if _, ok := m.Info.(xtables.Checker); ok {
+			return true
+		}
+		if m.Type != nil && m.Type.KernelMissing {
+			return true
+		}
+	}
+	if r.Target != nil && r.Target.Type != nil {
+		if _, ok := r.Target.Info.(xtables.Checker); ok || r.Target.Type.KernelMissing {
+			return true
+		}
+	}
+	return false
 }
 
 // jumpTarget returns the user chain a rule jumps or goes to, or nil.
