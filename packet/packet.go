@@ -240,6 +240,16 @@ const (
 	ICMPv6EchoReply    = 129
 )
 
+// IsEcho reports whether the message is an echo request or reply (ICMP or
+// ICMPv6), the messages with an identifier.
+func (c *ICMP) IsEcho() bool {
+	switch c.Type {
+	case ICMPEchoReply, ICMPEcho, ICMPv6EchoRequest, ICMPv6EchoReply:
+		return true
+	}
+	return false
+}
+
 // IsError reports whether the message is an ICMP error (it quotes a packet).
 func (c *ICMP) IsError(v6 bool) bool {
 	if v6 {
@@ -328,7 +338,7 @@ func (h *Headers) Ports() (src, dst uint16, ok bool) {
 		return h.TCP.SrcPort, h.TCP.DstPort, true
 	case h.Layers&LayerUDP != 0:
 		return h.UDP.SrcPort, h.UDP.DstPort, true
-	case h.Layers&(LayerICMPv4|LayerICMPv6) != 0:
+	case h.Layers&(LayerICMPv4|LayerICMPv6) != 0 && h.ICMP.IsEcho():
 		return h.ICMP.ID(), h.ICMP.ID(), true
 	}
 	return 0, 0, false
