@@ -420,7 +420,7 @@ func appendTCPOptions(b []byte, o []byte) (_ []byte, ok bool) {
 			if !need(16) {
 				return bad(b), false
 			}
-			b = append(b, " can't check - "...)
+			b = append(b, " shared secret not supplied with -M, can't check - "...)
 			for _, c := range d[:16] {
 				b = appendHex(b, uint32(c), 2)
 			}
