@@ -89,3 +89,34 @@ func UpdateAddr(cs uint16, old, new netip.Addr) uint16 {
 	}
 	return ^fold16(s)
 }
+
+// ChecksumsOK verifies the IPv4 header checksum (ip is true for IPv6) and
+// the transport checksum of TCP, UDP (an IPv4 UDP checksum of 0 means none
+// and verifies), ICMP and ICMPv6. The transport checksum of a fragment or
+// a truncated packet cannot be verified and is reported as true.
+func (h *Headers) ChecksumsOK() (ip, transport bool) {
+	ip, transport = true, true
+	if h.Layers&LayerIPv4 != 0 {
+		ip = len(h.Net) >= 20 && Checksum(h.Net[:int(h.IPv4.IHL)*4], 0) == 0
+	}
+	if h.IsFragment() || h.Truncated || len(h.Transport) == 0 {
+		return ip, transport
+	}
+	l4 := h.Data[len(h.Net):]
+	src, dst := h.Src(), h.finalDst()
+	switch {
+	case h.Layers&LayerTCP != 0:
+		transport = Checksum(l4, PseudoSum(src, dst, ProtoTCP, len(l4))) == 0
+	case h.Layers&LayerUDP != 0:
+		if h.UDP.Checksum == 0 && h.Layers&LayerIPv4 != 0 {
+			return ip, true
+		}
+		l4 = l4[:min(len(l4), int(h.UDP.Length))]
+		transport = Checksum(l4, PseudoSum(src, dst, ProtoUDP, len(l4))) == 0
+	case h.Layers&LayerICMPv6 != 0:
+		transport = Checksum(l4, PseudoSum(src, dst, ProtoICMPv6, len(l4))) == 0
+	case h.Layers&LayerICMPv4 != 0:
+		transport = Checksum(l4, 0) == 0
+	}
+	return ip, transport
+}

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Records kernel.pcap: real packets built by the Linux kernel between two
 # network namespaces joined by a veth pair (MTU 1280, fixed MAC addresses),
-# captured by tcpdump on the receiving side. Needs root, ip, tcpdump and
-# python3. Re-record with:
+# captured by tcpdump on the receiving side. Needs root, ip, ethtool, tcpdump
+# and python3. Re-record with:
 #   sh packet/testdata/capture.sh && sh packet/testdata/record.sh
 # (then run go test ./packet; port numbers, sequence numbers and IDs change
 # with every recording, the goldens are recorded from the same capture).
@@ -28,8 +28,11 @@ ip -n $A addr add 10.9.0.1/24 dev veth0
 ip -n $B addr add 10.9.0.2/24 dev veth0
 ip -n $A addr add 2001:db8:9::1/64 dev veth0 nodad
 ip -n $B addr add 2001:db8:9::2/64 dev veth0 nodad
-ip -n $A link set veth0 up
-ip -n $B link set veth0 up
+# No checksum offload: the capture must hold complete checksums.
+for n in $A $B; do
+	ip netns exec $n ethtool -K veth0 tx off rx off >/dev/null
+	ip -n $n link set veth0 up
+done
 # A TCP server on port 5002 answering one line, for IPv4 and IPv6.
 ip netns exec $B python3 -c '
 import socket, threading
