@@ -23,7 +23,9 @@ func (p *Packet) Decode(b []byte) error {
 func (p *Packet) DecodeEthernet(b []byte) error {
 	p.Eth = Ethernet{}
 	p.Headers = Headers{}
-	p.Inner = Headers{}
+	if p.Inner.Layers != 0 || p.Inner.Truncated {
+		p.Inner = Headers{}
+	}
 	if len(b) < 14 {
 		return p.err.set("ethernet", "header bytes", OpTruncated, 14, len(b))
 	}
@@ -60,7 +62,10 @@ func (p *Packet) DecodeEthernet(b []byte) error {
 }
 
 func (p *Packet) decodeIP(b []byte) error {
-	p.Inner = Headers{}
+	if p.Inner.Layers != 0 || p.Inner.Truncated {
+		// Cleared only when used: it is half the size of a Packet.
+		p.Inner = Headers{}
+	}
 	if err := p.Headers.decode(b, false, &p.err); err != nil {
 		return err
 	}
@@ -481,9 +486,6 @@ func (h *Headers) decodeUDP(b []byte, fragmented, quoted bool, e *Error) error {
 	h.Payload = b[8:]
 	if fragmented || quoted {
 		// The datagram continues in other fragments / was cut by the quote.
-		if ulen >= 8 && ulen < len(b) {
-			h.Payload = b[8:ulen]
-		}
 		return nil
 	}
 	if ulen < 8 {
@@ -493,6 +495,7 @@ func (h *Headers) decodeUDP(b []byte, fragmented, quoted bool, e *Error) error {
 		return e.set("udp", "length", OpTruncated, ulen, len(b))
 	}
 	h.Payload = b[8:ulen]
+	h.Pad = b[ulen:]
 	if u.SrcPort == PortIPsecNATT || u.DstPort == PortIPsecNATT {
 		pl := h.Payload
 		switch {

@@ -162,6 +162,8 @@ func (h *Headers) Append(dst []byte, fix Fix) ([]byte, error) {
 		dst = be.AppendUint32(dst, h.ESP.Seq)
 	}
 	dst = append(dst, h.Payload...)
+	l4end := len(dst)
+	dst = append(dst, h.Pad...)
 	total := len(dst) - start
 	pkt := dst[start:]
 	if fix&FixLengths != 0 {
@@ -177,7 +179,7 @@ func (h *Headers) Append(dst []byte, fix Fix) ([]byte, error) {
 			be.PutUint16(pkt[2:], uint16(total))
 		}
 		if h.Layers&LayerUDP != 0 && !h.IsFragment() {
-			be.PutUint16(pkt[ts-start+4:], uint16(len(dst)-ts))
+			be.PutUint16(pkt[ts-start+4:], uint16(l4end-ts))
 		}
 	}
 	if fix&FixChecksums != 0 {
@@ -187,7 +189,7 @@ func (h *Headers) Append(dst []byte, fix Fix) ([]byte, error) {
 			be.PutUint16(pkt[10:], Checksum(pkt[:hl], 0))
 		}
 		if !h.IsFragment() {
-			h.fixTransportChecksum(pkt, ts-start)
+			h.fixTransportChecksum(pkt[:l4end-start], ts-start)
 		}
 	}
 	return dst, nil

@@ -292,6 +292,9 @@ type Headers struct {
 	// transport header (TCP/UDP/ICMP, and ESP/IKE marker after UDP); Payload
 	// what follows (or follows Net when no transport header was decoded).
 	Net, Transport, Payload []byte
+	// Pad is what follows a UDP datagram shorter than its IP packet says
+	// (the kernel trims it); the encoder writes it after Payload.
+	Pad []byte
 	// Truncated is set on a quoted packet that ends before its length
 	// fields say (normal for ICMP errors).
 	Truncated bool
