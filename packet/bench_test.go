@@ -65,13 +65,13 @@ func benchGopacket(b *testing.B, pick func(p *Packet) bool, first gopacket.Layer
 	}
 }
 
-func BenchmarkDecodeTCP(b *testing.B)           { benchDecode(b, pickTCP4) }
-func BenchmarkDecodeTCPGopacket(b *testing.B)   { benchGopacket(b, pickTCP4, layers.LayerTypeIPv4) }
-func BenchmarkDecodeTCP6(b *testing.B)          { benchDecode(b, pickTCP6) }
-func BenchmarkDecodeTCP6Gopacket(b *testing.B)  { benchGopacket(b, pickTCP6, layers.LayerTypeIPv6) }
-func BenchmarkDecodeUDP(b *testing.B)           { benchDecode(b, pickUDP4) }
-func BenchmarkDecodeUDPGopacket(b *testing.B)   { benchGopacket(b, pickUDP4, layers.LayerTypeIPv4) }
-func BenchmarkDecodeICMPErr(b *testing.B)       { benchDecode(b, pickICMP4) }
+func BenchmarkDecodeTCP(b *testing.B)          { benchDecode(b, pickTCP4) }
+func BenchmarkDecodeTCPGopacket(b *testing.B)  { benchGopacket(b, pickTCP4, layers.LayerTypeIPv4) }
+func BenchmarkDecodeTCP6(b *testing.B)         { benchDecode(b, pickTCP6) }
+func BenchmarkDecodeTCP6Gopacket(b *testing.B) { benchGopacket(b, pickTCP6, layers.LayerTypeIPv6) }
+func BenchmarkDecodeUDP(b *testing.B)          { benchDecode(b, pickUDP4) }
+func BenchmarkDecodeUDPGopacket(b *testing.B)  { benchGopacket(b, pickUDP4, layers.LayerTypeIPv4) }
+func BenchmarkDecodeICMPErr(b *testing.B)      { benchDecode(b, pickICMP4) }
 func BenchmarkDecodeICMPErrGopacket(b *testing.B) {
 	benchGopacket(b, pickICMP4, layers.LayerTypeIPv4)
 }
