@@ -19,9 +19,9 @@ func Execute(rs *xtables.Ruleset, cmd *Command, names xtables.Resolver, out *[]b
 	ctx := &xtables.Context{Family: rs.Family, Table: t.Name, Chain: cmd.Chain, Names: names, Objects: rs.Objects, Notices: &cmd.Notices}
 	switch cmd.Cmd {
 	case CmdAppend, CmdInsert, CmdReplace:
-		return true, addRules(t, cmd, ctx)
+		return true, addRules(t, cmd, ctx, out)
 	case CmdDelete, CmdCheck:
-		return cmd.Cmd == CmdDelete, deleteRules(t, cmd, ctx)
+		return cmd.Cmd == CmdDelete, deleteRules(t, cmd, ctx, out)
 	case CmdDeleteNum:
 		c := t.Chain(cmd.Chain)
 		if c == nil || (c.Builtin && !c.Created) {
@@ -138,7 +138,7 @@ func zeroAfterList(t *xtables.Table, cmd *Command, out *[]byte) (bool, error) {
 		if err == nil && !t.Present && first != "" {
 			// The listing showed chains of a table the kernel does not
 			// have: zeroing them fails on the first.
-			return false, xtables.Problem(xtables.ResourceProblem, " CHAIN_ZERO failed (No such file or directory): chain %s", first)
+			return false, &BatchError{Op: "CHAIN_ZERO", Object: "chain", Chain: first, Errno: "No such file or directory"}
 		}
 		return true, err
 	case cmd.Cmd&CmdZeroNum != 0:
@@ -204,7 +204,7 @@ func deleteChains(t *xtables.Table, name string, verbose bool, out *[]byte) erro
 	}
 	for _, c := range victims {
 		if len(c.Rules) > 0 || t.References(c.Name) > 0 {
-			return xtables.Problem(xtables.ResourceProblem, " CHAIN_DEL failed (Device or resource busy): chain %s", c.Name)
+			return &BatchError{Op: "CHAIN_DEL", Object: "chain", Chain: c.Name, Errno: "Device or resource busy"}
 		}
 	}
 	for _, c := range victims {
@@ -287,7 +287,14 @@ func jumpTarget(t *xtables.Table, r *xtables.Rule) *xtables.Chain {
 	return t.Chain(r.Target.Name)
 }
 
-func addRules(t *xtables.Table, cmd *Command, ctx *xtables.Context) error {
+// printRule is what -v prints of a rule added, checked or deleted.
+func printRule(out *[]byte, cmd *Command, r *xtables.Rule, ctx *xtables.Context) {
+	if cmd.Options&OptVerbose != 0 && out != nil {
+		*out = AppendRuleLine(*out, 0, r, FmtPrintRule, ctx)
+	}
+}
+
+func addRules(t *xtables.Table, cmd *Command, ctx *xtables.Context, out *[]byte) error {
 	c := t.Chain(cmd.Chain)
 	for _, r := range cmd.Rules {
 		if tg := r.Target; tg != nil && tg.Type == nil && !xtables.IsStandard(tg.Name) && t.Chain(tg.Name) == nil {
@@ -312,6 +319,7 @@ func addRules(t *xtables.Table, cmd *Command, ctx *xtables.Context) error {
 	}
 	op := ruleOp(cmd.Cmd)
 	for i, r := range cmd.Rules {
+		printRule(out, cmd, r, ctx)
 		if err := validateRule(t, c, r, ctx, op); err != nil {
 			return err
 		}
@@ -452,13 +460,18 @@ var ErrNoModule = &xtables.KernelError{Errno: "No such file or directory"}
 // BatchError is the kernel refusing one message of an nf_tables batch,
 // which iptables-nft reports with the message's name and object.
 type BatchError struct {
-	Op    string // RULE_APPEND, RULE_INSERT, RULE_REPLACE
-	Chain string
-	Errno string // strerror text
+	Op     string // RULE_APPEND, RULE_INSERT, RULE_REPLACE, CHAIN_DEL, CHAIN_ZERO
+	Object string // "rule in chain" (the default) or "chain"
+	Chain  string
+	Errno  string // strerror text
 }
 
 func (e *BatchError) Error() string {
-	return fmt.Sprintf("%s failed (%s): rule in chain %s", e.Op, e.Errno, e.Chain)
+	obj := e.Object
+	if obj == "" {
+		obj = "rule in chain"
+	}
+	return fmt.Sprintf("%s failed (%s): %s %s", e.Op, e.Errno, obj, e.Chain)
 }
 
 // batchError turns an extension's kernel-side refusal into the batch
@@ -477,7 +490,7 @@ func ruleKey(r *xtables.Rule, ctx *xtables.Context) []byte {
 	return AppendRuleSpec(nil, r, &kctx, false)
 }
 
-func deleteRules(t *xtables.Table, cmd *Command, ctx *xtables.Context) error {
+func deleteRules(t *xtables.Table, cmd *Command, ctx *xtables.Context, out *[]byte) error {
 	c := t.Chain(cmd.Chain)
 	if c == nil {
 		return xtables.ErrNoChain
@@ -494,6 +507,7 @@ func deleteRules(t *xtables.Table, cmd *Command, ctx *xtables.Context) error {
 		if found < 0 {
 			return xtables.ErrBadRule
 		}
+		printRule(out, cmd, c.Rules[found], ctx)
 		if cmd.Cmd == CmdDelete {
 			c.Rules = append(c.Rules[:found], c.Rules[found+1:]...)
 		}

@@ -165,13 +165,23 @@ func padRight(b []byte, start, width int) []byte {
 	return b
 }
 
-// AppendRuleLine appends one rule of -L (print_firewall of nft-ipv4/6).
+// FmtPrintRule is the format of the rule iptables -v prints when it adds,
+// checks or deletes one (FMT_PRINT_RULE).
+const FmtPrintRule = FmtNoCounts | FmtOptions | FmtVia | FmtNumeric | FmtNoTable
+
+// AppendRuleLine appends one rule of -L (print_firewall of nft-ipv4/6), or
+// with FmtNoTable the untabulated form of FmtPrintRule.
 func AppendRuleLine(b []byte, num int, r *xtables.Rule, format int, ctx *xtables.Context) []byte {
 	pctx := *ctx
 	pctx.Header = &r.Header
 	pctx.Numeric = format&FmtNumeric != 0
+	notab := format&FmtNoTable != 0
 	if format&FmtLineNumbers != 0 {
-		b = fmt.Appendf(b, "%-4d ", num)
+		if notab {
+			b = fmt.Appendf(b, "%d ", num)
+		} else {
+			b = fmt.Appendf(b, "%-4d ", num)
+		}
 	}
 	if format&FmtNoCounts == 0 {
 		b = appendNum(b, r.Counters.Packets, format)
@@ -182,7 +192,11 @@ func AppendRuleLine(b []byte, num int, r *xtables.Rule, format int, ctx *xtables
 		if r.Target != nil {
 			name = targetName(r.Target)
 		}
-		b = fmt.Appendf(b, "%-9s ", name)
+		if notab {
+			b = fmt.Appendf(b, "%s ", name)
+		} else {
+			b = fmt.Appendf(b, "%-9s ", name)
+		}
 	}
 	if r.Inv&xtables.InvProto != 0 {
 		b = append(b, '!')
@@ -190,12 +204,22 @@ func AppendRuleLine(b []byte, num int, r *xtables.Rule, format int, ctx *xtables
 		b = append(b, ' ')
 	}
 	pname := xtables.ProtoToName(r.Proto, format&FmtNumeric != 0, ctx.Names)
-	if format&(FmtNumeric|FmtNoTable) == FmtNumeric || pname == "" {
-		b = fmt.Appendf(b, "%-4d ", r.Proto)
-	} else {
+	switch {
+	case format&(FmtNumeric|FmtNoTable) == FmtNumeric || pname == "":
+		if notab {
+			b = fmt.Appendf(b, "%d ", r.Proto)
+		} else {
+			b = fmt.Appendf(b, "%-4d ", r.Proto)
+		}
+	case notab:
+		b = fmt.Appendf(b, "%s ", pname)
+	default:
 		b = fmt.Appendf(b, "%-4s ", pname)
 	}
 	if format&FmtOptions != 0 {
+		if notab {
+			b = append(b, "opt "...)
+		}
 		if ctx.Family == xtables.IPv6 {
 			b = append(b, "--"...)
 		} else {
@@ -225,13 +249,20 @@ func AppendRuleLine(b []byte, num int, r *xtables.Rule, format int, ctx *xtables
 			if i == 0 && r.Inv&xtables.InvViaIn != 0 || i == 1 && r.Inv&xtables.InvViaOut != 0 {
 				s = "!" + s
 			}
-			if i == 0 {
+			switch {
+			case notab && i == 0:
+				b = append(b, "in "+s+" "...)
+			case notab:
+				b = append(b, "out "+s+" "...)
+			default:
+				if i == 0 {
+					b = append(b, ' ')
+				}
+				start := len(b)
+				b = append(b, s...)
+				b = padRight(b, start, 6)
 				b = append(b, ' ')
 			}
-			start := len(b)
-			b = append(b, s...)
-			b = padRight(b, start, 6)
-			b = append(b, ' ')
 		}
 	}
 	for i, a := range [][2]netip.Addr{{r.Src, r.SrcMask}, {r.Dst, r.DstMask}} {
@@ -244,12 +275,21 @@ func AppendRuleLine(b []byte, num int, r *xtables.Rule, format int, ctx *xtables
 		} else {
 			b = append(b, ' ')
 		}
-		start := len(b)
-		b = appendAddrString(b, a[0], a[1], format, ctx)
-		b = padRight(b, start, 19)
-		b = append(b, ' ')
+		switch {
+		case notab && i == 0:
+			b = appendAddrString(b, a[0], a[1], format, ctx)
+			b = append(b, ' ')
+		case notab:
+			b = append(b, "-> "...)
+			b = appendAddrString(b, a[0], a[1], format, ctx)
+		default:
+			start := len(b)
+			b = appendAddrString(b, a[0], a[1], format, ctx)
+			b = padRight(b, start, 19)
+			b = append(b, ' ')
+		}
 	}
-	if format&FmtNoTable != 0 {
+	if notab {
 		b = append(b, "  "...)
 	}
 	if r.Goto() {
@@ -260,6 +300,9 @@ func AppendRuleLine(b []byte, num int, r *xtables.Rule, format int, ctx *xtables
 	}
 	if r.Target != nil && r.Target.Type != nil {
 		b = r.Target.Info.Print(b, &pctx)
+	}
+	if format&FmtNonewline != 0 {
+		return b
 	}
 	return append(b, '\n')
 }

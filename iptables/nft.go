@@ -17,7 +17,7 @@ func nftRoundTrip(ms []*xtables.Match, ctx *xtables.Context) ([]*xtables.Match, 
 	if !any {
 		return ms, nil
 	}
-	out := ms[:0] // compacted in place: out never passes the match read
+	out := ms[:0]          // compacted in place: out never passes the match read
 	var acc map[string]int // name -> index in out of the reused match
 	for _, m := range ms {
 		n, ok := m.Info.(xtables.NFTNative)

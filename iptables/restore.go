@@ -164,6 +164,15 @@ func (r *restorer) parseLine(s string, line int) *RestoreError {
 		r.work = r.committed.Clone()
 		t := r.work.Table(name)
 		if !r.o.NoFlush {
+			if r.o.Verbose > 0 && t.Present && !r.o.Test {
+				// what the flush of a table says with -v
+				for _, c := range t.Sorted() {
+					r.out = fmt.Appendf(r.out, "Flushing chain `%s'\n", c.Name)
+				}
+				for _, c := range t.UserChains() {
+					r.out = fmt.Appendf(r.out, "Deleting chain `%s'\n", c.Name)
+				}
+			}
 			t.Reset()
 		}
 		t.Present = true
@@ -389,7 +398,7 @@ func (r *restorer) parseRule(s, table string) (*Command, error) {
 	defer argsPool.Put(ap)
 	args := append((*ap)[:0], "-t", table)
 	defer func() { *ap = args[:0] }()
-	for i := 0; i < r.o.Verbose && !r.o.NoFlush; i++ {
+	for i := 0; i < r.o.Verbose && !r.o.NoFlush && !r.o.Test; i++ {
 		args = append(args, "-v")
 	}
 	rest := s

@@ -19,114 +19,28 @@ var now = time.Now
 // ctime formats like ctime(3), without the newline.
 func ctime(t time.Time) string { return t.Format("Mon Jan _2 15:04:05 2006") }
 
-// simpleOpts parses short/long flags of the save and restore tools
-// (getopt_long with their option tables); it returns the flags met, in
-// order, with arguments, and the operands.
-type flagSpec struct {
-	short  byte
-	long   string
-	hasArg int // 0 none, 1 required, 2 optional
-}
-
-type flagVal struct {
-	c   byte
-	arg string
-}
-
-func getopts(args []string, specs []flagSpec) (flags []flagVal, operands []string, bad string) {
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			return flags, append(operands, args[i+1:]...), ""
-		case strings.HasPrefix(a, "--"):
-			name, val, hasVal := strings.Cut(a[2:], "=")
-			var found *flagSpec
-			ambig := false
-			for j := range specs {
-				s := &specs[j]
-				if s.long == "" || !strings.HasPrefix(s.long, name) {
-					continue
-				}
-				if s.long == name {
-					found, ambig = s, false
-					break
-				}
-				if found != nil && found.short != s.short {
-					ambig = true
-				}
-				if found == nil {
-					found = s
-				}
-			}
-			if found == nil || ambig || name == "" {
-				return flags, operands, a
-			}
-			fv := flagVal{c: found.short}
-			switch found.hasArg {
-			case 0:
-				if hasVal {
-					return flags, operands, a
-				}
-			case 1:
-				if hasVal {
-					fv.arg = val
-				} else if i+1 < len(args) {
-					i++
-					fv.arg = args[i]
-				} else {
-					return flags, operands, a
-				}
-			case 2:
-				fv.arg = val
-			}
-			flags = append(flags, fv)
-		case len(a) > 1 && a[0] == '-':
-			for k := 1; k < len(a); k++ {
-				var found *flagSpec
-				for j := range specs {
-					if specs[j].short == a[k] {
-						found = &specs[j]
-					}
-				}
-				if found == nil {
-					return flags, operands, a
-				}
-				fv := flagVal{c: found.short}
-				if found.hasArg != 0 {
-					if k+1 < len(a) {
-						fv.arg = a[k+1:]
-					} else if found.hasArg == 1 {
-						if i+1 >= len(args) {
-							return flags, operands, a
-						}
-						i++
-						fv.arg = args[i]
-					}
-					k = len(a)
-				}
-				flags = append(flags, fv)
-			}
-		default:
-			operands = append(operands, a)
-		}
-	}
-	return flags, operands, ""
-}
-
 var saveSpecs = []flagSpec{
 	{'b', "binary", 0}, {'c', "counters", 0}, {'d', "dump", 0}, {'f', "file", 1},
 	{'t', "table", 1}, {'M', "modprobe", 1}, {'V', "version", 0},
 }
 
+// saveUsage is the line iptables-save prints after a bad option.
+func saveUsage(prog string) string {
+	return "Look at manual page `" + prog + ".8' for more information."
+}
+
 func runSave(f xtables.Family) command {
 	return func(env *Env, prog string, args []string) int {
-		flags, operands, bad := getopts(args, saveSpecs)
+		flags, operands := getopts(prog, args, saveSpecs)
 		counters := false
 		table := ""
 		outPath := ""
 		for _, fl := range flags {
 			switch fl.c {
+			case '?':
+				fmt.Fprintln(env.Stderr, fl.arg)
+				fmt.Fprintln(env.Stderr, saveUsage(prog))
+				return 1
 			case 'b':
 				fmt.Fprintln(env.Stderr, "-b/--binary option is not implemented")
 			case 'c':
@@ -139,10 +53,6 @@ func runSave(f xtables.Family) command {
 				fmt.Fprintf(env.Stdout, "%s v%s\n", prog, version)
 				return 0
 			}
-		}
-		if bad != "" {
-			fmt.Fprintf(env.Stderr, "Look at manual page `%s.8' for more information.\n", prog)
-			return 1
 		}
 		if len(operands) > 0 {
 			fmt.Fprintln(env.Stderr, "Unknown arguments found on commandline")
@@ -217,15 +127,19 @@ func runSave(f xtables.Family) command {
 var restoreSpecs = []flagSpec{
 	{'b', "binary", 0}, {'c', "counters", 0}, {'v', "verbose", 0}, {'V', "version", 0},
 	{'t', "test", 0}, {'h', "help", 0}, {'n', "noflush", 0}, {'M', "modprobe", 1},
-	{'T', "table", 1}, {'4', "ipv4", 0}, {'6', "ipv6", 0}, {'w', "wait", 2}, {'W', "wait-interval", 2},
+	{'T', "table", 1}, {'4', "ipv4", 0}, {'6', "ipv6", 0}, {'w', "wait", 3}, {'W', "wait-interval", 3},
 }
 
 func runRestore(f xtables.Family) command {
 	return func(env *Env, prog string, args []string) int {
-		flags, operands, bad := getopts(args, restoreSpecs)
+		flags, operands := getopts(prog, args, restoreSpecs)
 		o := iptables.RestoreOptions{Family: f, Program: prog, Stderr: env.Stderr}
 		for _, fl := range flags {
 			switch fl.c {
+			case '?':
+				fmt.Fprintln(env.Stderr, fl.arg)
+				fmt.Fprintf(env.Stderr, "Try `%s -h' for more information.\n", prog)
+				return 1
 			case 'b':
 				fmt.Fprintln(env.Stderr, "-b/--binary option is not implemented")
 			case 'c':
@@ -247,10 +161,6 @@ func runRestore(f xtables.Family) command {
 			case 'T':
 				o.Table = fl.arg
 			}
-		}
-		if bad != "" {
-			fmt.Fprintf(env.Stderr, "Try `%s -h' for more information.\n", prog)
-			return 1
 		}
 		in := env.Stdin
 		if len(operands) == 1 {

@@ -39,7 +39,8 @@ func Check(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Render(s, Iptwin(t.TempDir(), s.Hosts))
+	dir, _ := filepath.Abs(filepath.Dir(path))
+	got, err := Render(s, Iptwin(t.TempDir(), s.Hosts, dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +63,6 @@ func Check(t *testing.T, path string) {
 		t.Logf("live comparison with the kernel skipped: %s", why)
 		return
 	}
-	dir, _ := filepath.Abs(filepath.Dir(path))
 	live, err := Render(s, Kernel(fmt.Sprintf("iptw-t%d", os.Getpid()), dir, s.Hosts))
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,10 @@ import (
 
 // Iptwin returns fresh hosts of iptwin: a new state directory under dir
 // with the given hosts file, commands run in process.
-func Iptwin(dir, hosts string) func() (Runner, func(), error) {
+//
+// Commands run with the working directory set to cwd (the script's
+// directory, as the recorder runs them) when it is not "".
+func Iptwin(dir, hosts, cwd string) func() (Runner, func(), error) {
 	n := 0
 	return func() (Runner, func(), error) {
 		n++
@@ -24,6 +27,11 @@ func Iptwin(dir, hosts string) func() (Runner, func(), error) {
 		run := func(c Command, stdin []byte) ([]byte, []byte, int) {
 			var out, errb bytes.Buffer
 			argv := append([]string{c.Argv[0], "--state", st}, c.Argv[1:]...)
+			if cwd != "" {
+				if old, err := os.Getwd(); err == nil && os.Chdir(cwd) == nil {
+					defer os.Chdir(old)
+				}
+			}
 			rc := cli.Main(argv, bytes.NewReader(stdin), &out, &errb)
 			return out.Bytes(), errb.Bytes(), rc
 		}
