@@ -399,9 +399,14 @@ func FinalCheck(ext string, opts []Option, xflags uint64) error {
 		if xflags&ef == 0 {
 			continue
 		}
-		for j := range opts {
-			o := &opts[j]
-			if o.ID == e.ID {
+		// the other options by ID, each the first entry of its ID
+		// (xtables_option_lookup), as libxtables walks them
+		for id := uint(0); id < 32; id++ {
+			if id == e.ID {
+				continue
+			}
+			o := lookupOption(opts, id)
+			if o == nil {
 				continue
 			}
 			of := uint64(1) << o.ID
@@ -411,6 +416,15 @@ func FinalCheck(ext string, opts []Option, xflags uint64) error {
 			if e.Excl&of != 0 && xflags&of != 0 {
 				return Errorf("%s: option \"--%s\" cannot be used together with \"--%s\".\n", ext, e.Name, o.Name)
 			}
+		}
+	}
+	return nil
+}
+
+func lookupOption(opts []Option, id uint) *Option {
+	for i := range opts {
+		if opts[i].ID == id {
+			return &opts[i]
 		}
 	}
 	return nil
