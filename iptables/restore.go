@@ -519,6 +519,10 @@ func appendParams(dst []string, s string) ([]string, error) {
 // splitParams is appendParams into a new slice.
 func splitParams(s string) ([]string, error) { return appendParams(nil, s) }
 
+// SplitParams splits a rule line into words exactly as iptables-restore
+// does (for readers of state files looking for the objects rules name).
+func SplitParams(s string) ([]string, error) { return appendParams(nil, s) }
+
 // commit runs the table's queued commands on the working copy (the
 // nf_tables batch) and makes it final when all succeed.
 func (r *restorer) commit(line int) *RestoreError {

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/iptwin/iptwin/iptables"
 	"github.com/iptwin/iptwin/state"
 )
 
@@ -134,36 +135,10 @@ func usedNames(dir string) map[string]bool {
 	return used
 }
 
-// splitWords splits a saved rule as iptables-restore does: blanks
-// separate, double quotes group, a backslash escapes.
+// splitWords splits a saved rule line as iptables-restore does.
 func splitWords(line string) []string {
-	var out []string
-	var w []byte
-	in, quoted := false, false
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		switch {
-		case c == '\\' && i+1 < len(line):
-			i++
-			w = append(w, line[i])
-			in = true
-		case c == '"':
-			quoted = !quoted
-			in = true
-		case (c == ' ' || c == '\t' || c == '\n') && !quoted:
-			if in {
-				out = append(out, string(w))
-				w, in = w[:0], false
-			}
-		default:
-			w = append(w, c)
-			in = true
-		}
-	}
-	if in {
-		out = append(out, string(w))
-	}
-	return out
+	w, _ := iptables.SplitParams(line)
+	return w
 }
 
 // Errors the kernel answers with, as strerror words them.

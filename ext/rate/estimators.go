@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/iptwin/iptwin/iptables"
 	"github.com/iptwin/iptwin/state"
 	"github.com/iptwin/iptwin/xtables"
 )
@@ -196,34 +197,8 @@ func addEstimator(ctx *xtables.Context, name string, p estParams) {
 	pending.m[ctx.Objects][name] = p
 }
 
-// splitSaveLine splits a saved rule into words: blanks separate them,
-// double quotes group, a backslash escapes the next character.
+// splitSaveLine splits a saved rule line as iptables-restore does.
 func splitSaveLine(line string) []string {
-	var out []string
-	var w []byte
-	in, quoted := false, false
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		switch {
-		case c == '\\' && i+1 < len(line):
-			i++
-			w = append(w, line[i])
-			in = true
-		case c == '"':
-			quoted = !quoted
-			in = true
-		case (c == ' ' || c == '\t' || c == '\n') && !quoted:
-			if in {
-				out = append(out, string(w))
-				w, in = w[:0], false
-			}
-		default:
-			w = append(w, c)
-			in = true
-		}
-	}
-	if in {
-		out = append(out, string(w))
-	}
-	return out
+	w, _ := iptables.SplitParams(line)
+	return w
 }
