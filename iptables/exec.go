@@ -12,11 +12,17 @@ import (
 // be partly changed: callers work on a copy and keep it only on success,
 // which makes every command atomic as an nf_tables batch is.
 func Execute(rs *xtables.Ruleset, cmd *Command, names xtables.Resolver, out *[]byte) (changed bool, err error) {
+	return execute(rs, cmd, names, out, new(xtables.Context))
+}
+
+// execute is Execute with the context storage given (a restore reuses one
+// for all its commands).
+func execute(rs *xtables.Ruleset, cmd *Command, names xtables.Resolver, out *[]byte, ctx *xtables.Context) (changed bool, err error) {
 	t := rs.Table(cmd.Table)
 	if t == nil {
 		return false, xtables.Problem(xtables.VersionProblem, "table '%s' does not exist", cmd.Table)
 	}
-	ctx := &xtables.Context{Family: rs.Family, Table: t.Name, Chain: cmd.Chain, Names: names, Objects: rs.Objects, Notices: &cmd.Notices}
+	*ctx = xtables.Context{Family: rs.Family, Table: t.Name, Chain: cmd.Chain, Names: names, Objects: rs.Objects, Notices: &cmd.Notices}
 	switch cmd.Cmd {
 	case CmdAppend, CmdInsert, CmdReplace:
 		return true, addRules(t, cmd, ctx, out)

@@ -527,9 +527,10 @@ func SplitParams(s string) ([]string, error) { return appendParams(nil, s) }
 // nf_tables batch) and makes it final when all succeed.
 func (r *restorer) commit(line int) *RestoreError {
 	var batchErrs []byte
+	ctx := new(xtables.Context)
 	for _, q := range r.queue {
 		var out []byte
-		if _, err := Execute(r.work, q.cmd, r.o.Names, &out); err != nil {
+		if _, err := execute(r.work, q.cmd, r.o.Names, &out, ctx); err != nil {
 			// The kernel refuses single messages and goes on with the
 			// batch; every refusal is reported with its line.
 			if be, ok := err.(*BatchError); ok {
