@@ -22,8 +22,10 @@ type ipCtx struct {
 	env    *Env
 	net    *host.Net
 	family int // 0, 4 or 6
-	w      *strings.Builder
-	dirty  bool
+	// oneline (-o) and brief (-br) output
+	oneline, brief bool
+	w              *strings.Builder
+	dirty          bool
 }
 
 func (c *ipCtx) errf(format string, a ...any) { fmt.Fprintf(c.env.Stderr, format, a...) }
@@ -73,6 +75,10 @@ func runIP(env *Env, prog string, args []string) int {
 		switch {
 		case opt == "-4":
 			c.family = 4
+		case opt == "-o" || matches(opt, "-oneline"):
+			c.oneline = true
+		case opt == "-br" || matches(opt, "-brief") && len(opt) > 2:
+			c.brief = true
 		case opt == "-6":
 			c.family = 6
 		case opt == "-V" || matches(opt, "-Version"):
@@ -434,6 +440,10 @@ func (c *ipCtx) linkShow(args []string) int {
 		return rc
 	}
 	for _, l := range ls {
+		if c.brief {
+			fmt.Fprintf(c.w, "%-16s %-14s %s <%s> \n", c.linkName(l), c.operState(l), l.MAC, strings.Join(c.linkFlags(l), ","))
+			continue
+		}
 		c.linkHeader(l, true, true)
 	}
 	return 0
@@ -481,7 +491,7 @@ func (c *ipCtx) linkName(l *host.Link) string {
 // linkHeader prints "N: name: <FLAGS> mtu ..." and the link/ line; full
 // is false for the IPv6-only address listing, whose link attributes the
 // kernel reports in short.
-func (c *ipCtx) linkHeader(l *host.Link, mode, full bool) {
+func (c *ipCtx) linkFlags(l *host.Link) []string {
 	var flags []string
 	carrier := c.net.Carrier(l)
 	if l.Up && !carrier {
@@ -506,15 +516,27 @@ func (c *ipCtx) linkHeader(l *host.Link, mode, full bool) {
 			flags = append(flags, "M-DOWN")
 		}
 	}
-	st := "DOWN"
+	return flags
+}
+
+func (c *ipCtx) operState(l *host.Link) string {
+	carrier := c.net.Carrier(l)
 	switch {
 	case l.Up && !carrier:
-		st = "LOWERLAYERDOWN"
+		return "LOWERLAYERDOWN"
 	case l.Up && l.Kind == host.Veth:
-		st = "UP"
+		return "UP"
 	case l.Up:
-		st = "UNKNOWN"
+		return "UNKNOWN"
 	}
+	return "DOWN"
+}
+
+// linkHeader prints "N: name: <FLAGS> mtu ..." and the link/ line; full
+// is false for the IPv6-only address listing, whose link attributes the
+// kernel reports in short.
+func (c *ipCtx) linkHeader(l *host.Link, mode, full bool) {
+	flags, st := c.linkFlags(l), c.operState(l)
 	qdisc := "noop"
 	if l.Started {
 		qdisc = "noqueue"
@@ -530,14 +552,20 @@ func (c *ipCtx) linkHeader(l *host.Link, mode, full bool) {
 	if full {
 		c.w.WriteString("group default ")
 	}
-	c.w.WriteString("qlen 1000\n")
+	c.w.WriteString("qlen 1000")
+	nl := "\n"
+	if c.oneline {
+		nl = "\\"
+	}
 	if c.family == 0 {
+		c.w.WriteString(nl)
 		if l.Kind == host.Loopback {
-			fmt.Fprintf(c.w, "    link/loopback %s brd 00:00:00:00:00:00\n", l.MAC)
+			fmt.Fprintf(c.w, "    link/loopback %s brd 00:00:00:00:00:00", l.MAC)
 		} else {
-			fmt.Fprintf(c.w, "    link/ether %s brd ff:ff:ff:ff:ff:ff\n", l.MAC)
+			fmt.Fprintf(c.w, "    link/ether %s brd ff:ff:ff:ff:ff:ff", l.MAC)
 		}
 	}
+	c.w.WriteString("\n")
 }
 
 // ---- address ----
@@ -813,10 +841,30 @@ func (c *ipCtx) addrShow(args []string) int {
 		if c.family == 4 && len(v4) == 0 || c.family == 6 && len(v6s) == 0 {
 			continue
 		}
-		c.linkHeader(l, false, c.family != 6)
+		if c.brief {
+			fmt.Fprintf(c.w, "%-16s %-14s ", c.linkName(l), c.operState(l))
+			if c.family != 6 {
+				for _, a := range v4 {
+					c.w.WriteString(a.Prefix.String() + " ")
+				}
+			}
+			if c.family != 4 {
+				for _, a := range v6s {
+					c.w.WriteString(a.Prefix.String() + " ")
+				}
+			}
+			c.w.WriteString("\n")
+			continue
+		}
+		nl, lead := "\n", ""
+		if c.oneline {
+			nl, lead = "\\", fmt.Sprintf("%d: %s", l.Index, l.Name)
+		} else {
+			c.linkHeader(l, false, c.family != 6)
+		}
 		if c.family != 6 {
 			for _, a := range v4 {
-				fmt.Fprintf(c.w, "    inet %s ", a.Prefix)
+				fmt.Fprintf(c.w, "%s    inet %s ", lead, a.Prefix)
 				if a.Broadcast.IsValid() {
 					fmt.Fprintf(c.w, "brd %s ", a.Broadcast)
 				}
@@ -824,16 +872,16 @@ func (c *ipCtx) addrShow(args []string) int {
 				if c.net.Secondary(a) {
 					c.w.WriteString("secondary ")
 				}
-				fmt.Fprintf(c.w, "%s\n       valid_lft forever preferred_lft forever\n", a.Label)
+				fmt.Fprintf(c.w, "%s%s       valid_lft forever preferred_lft forever\n", a.Label, nl)
 			}
 		}
 		if c.family != 4 {
 			for _, a := range v6s {
-				fmt.Fprintf(c.w, "    inet6 %s scope %s ", a.Prefix, scopeName(a.Scope))
+				fmt.Fprintf(c.w, "%s    inet6 %s scope %s ", lead, a.Prefix, scopeName(a.Scope))
 				if a.NoDAD {
 					c.w.WriteString("nodad ")
 				}
-				c.w.WriteString("\n       valid_lft forever preferred_lft forever\n")
+				c.w.WriteString(nl + "       valid_lft forever preferred_lft forever\n")
 			}
 		}
 	}
