@@ -521,7 +521,7 @@ func (n *Net) AddAddr(a *Addr) error {
 			if a.Prefix.Addr().Is4() {
 				return &ExtError{"Error: ipv4: Address already assigned."}
 			}
-			return ErrExist
+			return &ExtError{"Error: ipv6: address already assigned."}
 		}
 	}
 	if a.Prefix.Addr().Is4() {
@@ -587,7 +587,7 @@ func (n *Net) DelAddr(p netip.Prefix, dev int) error {
 	if p.Addr().Is4() {
 		return &ExtError{"Error: ipv4: Address not found."}
 	}
-	return &ExtError{"RTNETLINK answers: Cannot assign requested address"}
+	return &ExtError{"Error: ipv6: address not found."}
 }
 
 // UpLo brings lo up: 127.0.0.1/8 and ::1/128 appear as in a netns.

@@ -95,7 +95,7 @@ func (n *Net) checkRoute(r *Route) error {
 		if r.Dev == 0 {
 			rt, err := n.lookupTable(r.Table, r.Gw, true)
 			if err != nil || rt.Gw.IsValid() || rt.Type != RTUnicast {
-				return ErrNetUnreach
+				return ErrHostUnreach
 			}
 			r.Dev = rt.Dev
 		}
