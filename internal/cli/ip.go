@@ -235,9 +235,16 @@ func (c *ipCtx) linkAdd(args []string) int {
 		c.errf("Error: Unknown device type.\n")
 		return 2
 	}
-	if err := validName(name); err != "" {
-		c.errf("Error: argument \"%s\" is wrong: %s\n\n", name, err)
-		return 255
+	for _, nm := range []string{name, peer} {
+		if len(nm) >= 16 {
+			// IFLA_IFNAME's netlink policy rejects it
+			c.errf("Error: Attribute failed policy validation.\n")
+			return 2
+		}
+		if err := validName(nm); err != "" && nm != "" {
+			c.errf("Error: argument \"%s\" is wrong: %s\n\n", nm, err)
+			return 255
+		}
 	}
 	if err := c.net.AddLink(name, typ, peer); err != nil {
 		return c.kernelErr(err)
@@ -369,10 +376,6 @@ func (c *ipCtx) linkSet(args []string) int {
 			l.MTU = int(v)
 		case "address":
 			m, _ := parseMAC(o.val)
-			if l.Kind == host.Loopback {
-				c.errf("RTNETLINK answers: Operation not supported\n")
-				return 2
-			}
 			l.MAC = m
 		case "name":
 			if err := c.net.Rename(l, o.val); err != nil {
@@ -669,7 +672,9 @@ func (c *ipCtx) addrMod(args []string, add bool) int {
 			}
 			s, ok := parseScope(args[i])
 			if !ok {
-				return c.invarg("invalid scope value.", args[i])
+				// this message has no trailing "\n" of its own in iproute2
+				c.errf("Error: argument \"%s\" is wrong: invalid scope value.\n", args[i])
+				return 255
 			}
 			scope = s
 		case a == "nodad":
@@ -711,10 +716,6 @@ func (c *ipCtx) addrMod(args []string, add bool) int {
 	l := c.net.LinkByName(dev)
 	if l == nil {
 		return c.nodev(dev)
-	}
-	if label != "" && label != dev && !strings.HasPrefix(label, dev+":") {
-		c.errf("\"%s\" is not a valid label.\n", label)
-		return 1
 	}
 	if !add {
 		if err := c.net.DelAddr(local, l.Index); err != nil {
@@ -1005,7 +1006,11 @@ func (c *ipCtx) routeMod(args []string, op string) int {
 			}
 			p, ok := parsePrefix(v, family)
 			if !ok || p.Bits() != p.Addr().BitLen() {
-				c.errf("Error: inet address is expected rather than \"%s\".\n", v)
+				fam := "inet"
+				if family == 6 {
+					fam = "inet6"
+				}
+				c.errf("Error: %s address is expected rather than \"%s\".\n", fam, v)
 				return 1
 			}
 			r.Gw = p.Addr()
@@ -1168,12 +1173,16 @@ func (c *ipCtx) routeMod(args []string, op string) int {
 		return 0
 	}
 	if r.Type == host.RTUnicast && r.Dev == 0 && !r.Gw.IsValid() {
-		c.errf("Error: Device for nexthop is not up.\n")
+		c.errf("RTNETLINK answers: No such device\n")
 		return 2
 	}
-	if r.Dev != 0 && (!r.V6 && r.Scope != host.ScopeHost || r.V6 && r.Type != host.RTLocal) {
+	if r.Dev != 0 && r.Type == host.RTUnicast {
 		if l := c.net.LinkByIndex(r.Dev); l != nil && !l.Up {
-			c.errf("Error: Nexthop device is not up.\n")
+			if r.V6 {
+				c.errf("Error: Nexthop device is not up.\n")
+			} else {
+				c.errf("Error: Device for nexthop is not up.\n")
+			}
 			return 2
 		}
 	}
@@ -1583,8 +1592,8 @@ func (c *ipCtx) ruleMod(args []string, add bool) int {
 		return 2
 	}
 	if !tableGiven && r.Action == 0 {
-		c.errf("Error: argument \"%s\" is wrong: Missing table or action\n\n", "")
-		return 2
+		// iprule_modify: a rule without table looks up main
+		r.Table = host.TableMain
 	}
 	if !prioGiven {
 		r.Priority = c.net.DefaultRulePriority(r.V6)
