@@ -119,6 +119,10 @@ Commands, also available as multi-call names through a link of that name:
   iptables-save, ip6tables-save       print the rule set
   iptables-restore, ip6tables-restore load a rule set (atomic per table)
   ipset                               the twin host's ip sets
+  nfacct                              the twin host's nfacct counters
+  ip                                  the twin host's links, addresses, routes, rules
+  sysctl                              the twin host's sysctls
+  demo                                restore seed 004's ruleset into a fresh host and list it
 `)
 }
 
