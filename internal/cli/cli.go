@@ -63,7 +63,7 @@ func Main(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	prog := filepath.Base(argv[0])
 	args := argv[1:]
 	args = takeState(env, args)
-	if prog == "iptwin" {
+	if prog == "iptwin" || strings.HasPrefix(prog, "iptwin-") || strings.HasPrefix(prog, "iptwin.") {
 		if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 			usage(stdout)
 			if len(args) == 0 {
