@@ -238,10 +238,12 @@ func checkRule(c *xtables.Chain, r *xtables.Rule, ctx *xtables.Context, hooks ui
 	if !hasChecker(r) {
 		return nil
 	}
-	cctx := *ctx
-	cctx.Header = &r.Header
-	cctx.Chain = c.Name
-	cctx.Hooks = hooks
+	// The command's context, set for this rule and put back after: a copy
+	// would escape to the heap for every rule of a restore.
+	oh, oc, ok := ctx.Header, ctx.Chain, ctx.Hooks
+	defer func() { ctx.Header, ctx.Chain, ctx.Hooks = oh, oc, ok }()
+	ctx.Header, ctx.Chain, ctx.Hooks = &r.Header, c.Name, hooks
+	cctx := ctx
 	for _, m := range r.Matches {
 		if m.Type != nil && m.Type.KernelMissing {
 			return ErrNoModule
@@ -252,14 +254,14 @@ func checkRule(c *xtables.Chain, r *xtables.Rule, ctx *xtables.Context, hooks ui
 	}
 	for _, m := range r.Matches {
 		if ck, ok := m.Info.(xtables.Checker); ok {
-			if err := ck.Check(&cctx); err != nil {
+			if err := ck.Check(cctx); err != nil {
 				return err
 			}
 		}
 	}
 	if r.Target != nil && r.Target.Type != nil {
 		if ck, ok := r.Target.Info.(xtables.Checker); ok {
-			if err := ck.Check(&cctx); err != nil {
+			if err := ck.Check(cctx); err != nil {
 				return err
 			}
 		}
