@@ -615,32 +615,11 @@ func (p *parser) parseWaitInterval() error {
 	return nil
 }
 
-// scanU32 is sscanf("%u"): a leading decimal number after blanks, with an
-// optional sign, wrapped to 32 bits as strtoul and the cast do.
+// scanU32 is sscanf("%u"): strtoul, then the cast to unsigned int keeps
+// the low 32 bits (so 4294967296 reads as 0, as the real tool takes it).
 func scanU32(s string) (uint32, bool) {
-	s = strings.TrimLeft(s, " \t\n\v\f\r")
-	neg := false
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		neg, s = s[0] == '-', s[1:]
-	}
-	var v uint64
-	n := 0
-	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
-		if v < 1<<62 {
-			v = v*10 + uint64(s[n]-'0')
-		}
-		n++
-	}
-	if n == 0 {
-		return 0, false
-	}
-	if v > 0xffffffff {
-		v = 0xffffffff // strtoul saturates (for this range); the cast keeps it
-	}
-	if neg {
-		v = uint64(-uint32(v))
-	}
-	return uint32(v), true
+	v, n := xtables.Strtoul10(s)
+	return uint32(v), n > 0
 }
 
 // scanInt is sscanf("%i"): a leading integer in C notation.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/iptwin/iptwin/xtables"
 )
 
 // Version is the nfacct release whose behaviour the command follows.
@@ -303,37 +305,7 @@ func scanU64(s string) (uint64, bool) {
 	return v, n > 0
 }
 
-func parseU64(s string) (uint64, int) {
-	i := 0
-	for i < len(s) && isSpace(s[i]) {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	start := i
-	var v uint64
-	over := false
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		d := uint64(s[i] - '0')
-		if v > (^uint64(0)-d)/10 {
-			over = true
-		}
-		v = v*10 + d
-		i++
-	}
-	if i == start {
-		return 0, 0
-	}
-	if over {
-		v = ^uint64(0)
-	} else if neg {
-		v = -v
-	}
-	return v, i
-}
+func parseU64(s string) (uint64, int) { return xtables.Strtoul10(s) }
 
 // scanf is the part of sscanf the restore formats use: blanks match any
 // run of blanks, %u an unsigned number, %s a word; it returns the values

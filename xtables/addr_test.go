@@ -18,3 +18,19 @@ func TestInetAton(t *testing.T) {
 		}
 	}
 }
+
+func TestStrtoul10(t *testing.T) {
+	for _, c := range []struct {
+		in string
+		v  uint64
+		n  int
+	}{
+		{"12x", 12, 2}, {"  +7", 7, 4}, {"-1", 1<<64 - 1, 2}, {"x", 0, 0}, {"", 0, 0},
+		{"99999999999999999999999", 1<<64 - 1, 23}, {"\t4294967296", 1 << 32, 11}, {"-", 0, 0},
+	} {
+		v, n := Strtoul10(c.in)
+		if v != c.v || n != c.n {
+			t.Errorf("Strtoul10(%q) = %d, %d; want %d, %d", c.in, v, n, c.v, c.n)
+		}
+	}
+}

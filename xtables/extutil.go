@@ -72,3 +72,26 @@ func AppendHex(b []byte, v uint64) []byte {
 	b = append(b, "0x"...)
 	return strconv.AppendUint(b, v, 16)
 }
+
+// AppendSaveString is xtables_save_string: a space, then the value bare
+// when it is made of [_-0-9a-zA-Z] only, else double-quoted with " \ '
+// escaped.
+func AppendSaveString(b []byte, v string) []byte {
+	b = append(b, ' ')
+	plain := v != ""
+	for i := 0; i < len(v) && plain; i++ {
+		c := v[i]
+		plain = c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+	}
+	if plain {
+		return append(b, v...)
+	}
+	b = append(b, '"')
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == '"' || c == '\\' || c == '\'' {
+			b = append(b, '\\')
+		}
+		b = append(b, v[i])
+	}
+	return append(b, '"')
+}

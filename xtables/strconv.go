@@ -76,3 +76,39 @@ func digitVal(c byte) (uint64, bool) {
 	}
 	return 0, false
 }
+
+// Strtoul10 is glibc's strtoul(s, &end, 10) on a 64-bit machine: leading
+// blanks, an optional sign (a '-' negates modulo 2^64), decimal digits;
+// overflow gives the maximum. n is the number of bytes read, 0 when there
+// are no digits. sscanf's %u and %lu are this followed by the C cast.
+func Strtoul10(s string) (v uint64, n int) {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] >= '\t' && s[i] <= '\r') {
+		i++
+	}
+	neg := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	start := i
+	over := false
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		d := uint64(s[i] - '0')
+		if v > (math.MaxUint64-d)/10 {
+			over = true
+		} else {
+			v = v*10 + d
+		}
+		i++
+	}
+	switch {
+	case i == start:
+		return 0, 0
+	case over:
+		return math.MaxUint64, i
+	case neg:
+		return -v, i
+	}
+	return v, i
+}

@@ -75,27 +75,8 @@ func appendMarkMask(b []byte, mark, mask uint32) []byte {
 	return b
 }
 
-// appendSaveString is xtables_save_string: bare when the value is made of
-// safe characters, else double-quoted with ", \ and ' escaped.
-func appendSaveString(b []byte, s string) []byte {
-	const safe = "_-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	n := 0
-	for n < len(s) && strings.IndexByte(safe, s[n]) >= 0 {
-		n++
-	}
-	if n > 0 && n == len(s) {
-		b = append(b, ' ')
-		return append(b, s...)
-	}
-	b = append(b, " \""...)
-	for i := 0; i < len(s); i++ {
-		if s[i] == '"' || s[i] == '\\' || s[i] == '\'' {
-			b = append(b, '\\')
-		}
-		b = append(b, s[i])
-	}
-	return append(b, '"')
-}
+// appendSaveString is xtables.AppendSaveString (xtables_save_string).
+func appendSaveString(b []byte, v string) []byte { return xtables.AppendSaveString(b, v) }
 
 // appendHex08 is printf("0x%08x").
 func appendHex08(b []byte, v uint32) []byte {

@@ -6,27 +6,8 @@ import (
 	"github.com/iptwin/iptwin/xtables"
 )
 
-// appendSaveString is xtables_save_string: the value bare when it is made
-// of [A-Za-z0-9_-] only, else double-quoted with " \ ' escaped.
-func appendSaveString(b []byte, s string) []byte {
-	b = append(b, ' ')
-	plain := s != ""
-	for i := 0; i < len(s) && plain; i++ {
-		c := s[i]
-		plain = c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-	}
-	if plain {
-		return append(b, s...)
-	}
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		if strings.IndexByte("\"\\'", s[i]) >= 0 {
-			b = append(b, '\\')
-		}
-		b = append(b, s[i])
-	}
-	return append(b, '"')
-}
+// appendSaveString is xtables.AppendSaveString (xtables_save_string).
+func appendSaveString(b []byte, v string) []byte { return xtables.AppendSaveString(b, v) }
 
 // appendMAC is xtables_print_mac: lower-case hex bytes joined by ':'.
 func appendMAC(b []byte, m [6]byte) []byte {

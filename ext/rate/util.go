@@ -5,33 +5,12 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/iptwin/iptwin/xtables"
 )
 
-// appendSaveString is xtables_save_string: the value bare when it is made
-// of [_-0-9a-zA-Z] only, else double-quoted with " \ ' escaped. Like the C
-// function it starts with a space.
-func appendSaveString(b []byte, v string) []byte {
-	plain := v != ""
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !(c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		b = append(b, ' ')
-		return append(b, v...)
-	}
-	b = append(b, " \""...)
-	for i := 0; i < len(v); i++ {
-		if v[i] == '"' || v[i] == '\\' || v[i] == '\'' {
-			b = append(b, '\\')
-		}
-		b = append(b, v[i])
-	}
-	return append(b, '"')
-}
+// appendSaveString is xtables.AppendSaveString (xtables_save_string).
+func appendSaveString(b []byte, v string) []byte { return xtables.AppendSaveString(b, v) }
 
 // cString is what a fixed char[size] field keeps of s: XTOPT_PUT copies at
 // most size-1 bytes, and the C string ends at the first NUL.
@@ -100,41 +79,14 @@ func atoll(s string) int64 {
 	return v
 }
 
-// strtoul10 is glibc strtoul(s, &end, 10) on a 64-bit machine: a leading
-// '-' negates the value modulo 2^64, overflow gives ULONG_MAX. It returns
-// the value and the rest of s after the number (all of s when no digits).
+// strtoul10 is glibc strtoul(s, &end, 10) (xtables.Strtoul10), returning
+// the rest of s after the number (all of s when no digits).
 func strtoul10(s string) (uint64, string) {
-	i := 0
-	for i < len(s) && isCSpace(s[i]) {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	start := i
-	var u uint64
-	over := false
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		d := uint64(s[i] - '0')
-		if u > (math.MaxUint64-d)/10 {
-			over = true
-		} else {
-			u = u*10 + d
-		}
-		i++
-	}
-	if i == start {
+	v, n := xtables.Strtoul10(s)
+	if n == 0 {
 		return 0, s
 	}
-	if over {
-		return math.MaxUint64, s[i:]
-	}
-	if neg {
-		u = -u
-	}
-	return u, s[i:]
+	return v, s[n:]
 }
 
 // strtoul0 is strtoul(s, &end, 0): base from the prefix (0x hex, 0 octal).

@@ -1,25 +1,13 @@
 package report
 
-import "strings"
+import (
+	"strings"
 
-// appendSaveString is xtables_save_string: a space, then the value bare
-// when it is made only of [A-Za-z0-9_-], else in double quotes with ", \
-// and ' escaped by a backslash.
-func appendSaveString(b []byte, v string) []byte {
-	b = append(b, ' ')
-	if v != "" && strings.Trim(v, "_-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" {
-		return append(b, v...)
-	}
-	b = append(b, '"')
-	for i := 0; i < len(v); i++ {
-		switch v[i] {
-		case '"', '\\', '\'':
-			b = append(b, '\\')
-		}
-		b = append(b, v[i])
-	}
-	return append(b, '"')
-}
+	"github.com/iptwin/iptwin/xtables"
+)
+
+// appendSaveString is xtables.AppendSaveString (xtables_save_string).
+func appendSaveString(b []byte, v string) []byte { return xtables.AppendSaveString(b, v) }
 
 // cString is what a C string kept in a fixed char array of size n holds:
 // at most n-1 bytes, cut at the first NUL.
