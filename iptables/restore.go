@@ -164,7 +164,7 @@ func (r *restorer) parseLine(s string, line int) *RestoreError {
 		r.work = r.committed.Clone()
 		t := r.work.Table(name)
 		if !r.o.NoFlush {
-			if r.o.Verbose > 0 && t.Present && !r.o.Test {
+			if r.o.Verbose > 0 && !r.o.Test {
 				// what the flush of a table says with -v
 				for _, c := range t.Sorted() {
 					r.out = fmt.Appendf(r.out, "Flushing chain `%s'\n", c.Name)
