@@ -239,3 +239,29 @@ type Env interface {
 	// Reject sends REJECT's reply to the current packet through OUTPUT.
 	Reject(st *PacketState, t RejectType)
 }
+
+// PacketMatcher is implemented by the data of a match that can evaluate
+// packets.
+type PacketMatcher interface {
+	MatchPacket(st *PacketState) bool
+}
+
+// VerdictCode is what a target returns (NF_DROP, NF_ACCEPT, NF_STOLEN,
+// NF_QUEUE, XT_CONTINUE, XT_RETURN).
+type VerdictCode uint8
+
+const (
+	VerdictCodeDrop VerdictCode = iota
+	VerdictCodeAccept
+	VerdictCodeStolen
+	VerdictCodeQueue
+	VerdictCodeContinue
+	VerdictCodeReturn
+)
+
+// PacketTargeter is implemented by the data of a target that can act on
+// packets; it may change st.Pkt and st.Mark, set the request fields, and
+// returns the verdict.
+type PacketTargeter interface {
+	TargetPacket(st *PacketState) VerdictCode
+}
