@@ -1,0 +1,156 @@
+package stack
+
+import (
+	"github.com/iptwin/iptwin/xtables"
+)
+
+// Hook priorities (enum nf_ip_hook_priorities; IPv6 uses the same values).
+const (
+	PriConntrackDefrag  = -400
+	PriRaw              = -300
+	PriConntrack        = -200
+	PriMangle           = -150
+	PriNATDst           = -100
+	PriFilter           = 0
+	PriSecurity         = 50
+	PriNATSrc           = 100
+	PriConntrackHelper  = 300
+	PriConntrackConfirm = 1<<31 - 1
+)
+
+// step is one function registered on a hook.
+type step uint8
+
+const (
+	stepDefrag step = iota
+	stepRaw
+	stepConntrack
+	stepMangle
+	stepNATDst
+	stepFilter
+	stepSecurity
+	stepNATSrc
+	stepConfirm
+)
+
+// hookSteps are the functions of each hook in priority order. The
+// conntrack ones run only when conntrack is in use for the family.
+var hookSteps = [xtables.NumHooks][]step{
+	xtables.HookPrerouting:  {stepDefrag, stepRaw, stepConntrack, stepMangle, stepNATDst},
+	xtables.HookInput:       {stepMangle, stepFilter, stepSecurity, stepNATSrc, stepConfirm},
+	xtables.HookForward:     {stepMangle, stepFilter, stepSecurity},
+	xtables.HookOutput:      {stepDefrag, stepRaw, stepConntrack, stepMangle, stepNATDst, stepFilter, stepSecurity},
+	xtables.HookPostrouting: {stepMangle, stepNATSrc, stepConfirm},
+}
+
+var stepSlot = [...]int{stepRaw: slotRaw, stepMangle: slotMangle, stepNATDst: slotNAT, stepFilter: slotFilter,
+	stepSecurity: slotSecurity, stepNATSrc: slotNAT, stepDefrag: -1, stepConntrack: -1, stepConfirm: -1}
+
+// verdict is the outcome of a hook for the path.
+type verdict struct {
+	code     xtables.VerdictCode
+	table    string
+	decision xtables.Decision
+	reason   string // drops by conntrack/defrag
+}
+
+// hook runs every function registered on a hook, in priority order, as
+// nf_hook_slow does. It returns Accept to let the packet continue; a
+// packet the defrag step keeps (a fragment waiting for the rest) comes
+// back as Stolen.
+func (h *Host) hook(s *skb, hook int) verdict {
+	f := famIndex(s.fam)
+	ct := h.ctUsed[f]
+	if h.Obs != nil {
+		h.Obs.Hook(s.fam, hook)
+	}
+	for _, stp := range hookSteps[hook] {
+		switch stp {
+		case stepDefrag:
+			if !ct {
+				continue
+			}
+			if v, ok := h.defragStep(s, hook); !ok {
+				return v
+			}
+			continue
+		case stepConntrack:
+			if !ct {
+				continue
+			}
+			if v, ok := h.conntrackIn(s, hook); !ok {
+				return v
+			}
+			continue
+		case stepConfirm:
+			if !ct {
+				continue
+			}
+			if v, ok := h.confirm(s); !ok {
+				return v
+			}
+			continue
+		}
+		p := h.progs[f][stepSlot[stp]]
+		if p == nil || !p.HasHook(hook) {
+			continue
+		}
+		if stp == stepNATDst || stp == stepNATSrc {
+			if v, ok := h.natStep(s, hook, p); !ok {
+				return v
+			}
+			continue
+		}
+		if v, ok := h.walk(s, hook, p); !ok {
+			return v
+		}
+	}
+	return verdict{code: xtables.VerdictCodeAccept}
+}
+
+// walk runs one table's chain and carries the packet's state back.
+func (h *Host) walk(s *skb, hook int, p *xtables.Program) (verdict, bool) {
+	st := h.prepare(s)
+	var tr xtables.Tracer
+	if h.Obs != nil {
+		tr = h.Obs
+	}
+	code, d := p.Run(st, hook, tr)
+	h.absorb(s, st)
+	switch code {
+	case xtables.VerdictCodeAccept:
+		return verdict{}, true
+	case xtables.VerdictCodeQueue:
+		// No queue listener in a twin host: nf_queue fails and the
+		// packet is dropped (NFQUEUE --queue-bypass returns ACCEPT
+		// itself).
+		code = xtables.VerdictCodeDrop
+	}
+	return verdict{code: code, table: p.Table.Name, decision: d}, false
+}
+
+// prepare fills the reused PacketState for a walk over s.
+func (h *Host) prepare(s *skb) *xtables.PacketState {
+	st := &h.env.st
+	st.Reset()
+	st.Env = &h.env
+	st.Pkt = &s.pkt
+	st.In, st.Out = s.in, s.out
+	if s.hasMAC {
+		st.MAC = s.mac[:]
+	}
+	st.Mark = s.mark
+	st.FragOff = xtables.FragOffset(&s.pkt.Headers)
+	st.HasSock, st.UID, st.GID = s.hasSock, s.uid, s.gid
+	st.Trace = s.trace
+	h.ctPrepare(s, st)
+	h.env.cur = s
+	return st
+}
+
+// absorb takes back what targets changed.
+func (h *Host) absorb(s *skb, st *xtables.PacketState) {
+	s.mark = st.Mark
+	s.trace = st.Trace
+	h.env.cur = nil
+}

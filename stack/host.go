@@ -1,0 +1,234 @@
+package stack
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+
+	"github.com/iptwin/iptwin/host"
+	"github.com/iptwin/iptwin/packet"
+	"github.com/iptwin/iptwin/xtables"
+)
+
+// Family indexes (v4 = 0, v6 = 1) of per-family arrays.
+const (
+	v4 = 0
+	v6 = 1
+)
+
+func famIndex(f xtables.Family) int {
+	if f == xtables.IPv6 {
+		return v6
+	}
+	return v4
+}
+
+// Socket is a local socket that receives packets: a listening TCP socket
+// or a bound UDP socket. An unspecified address listens on every address
+// of its family.
+type Socket struct {
+	Proto uint8 // packet.ProtoTCP or packet.ProtoUDP
+	Addr  netip.Addr
+	Port  uint16
+	// UID and GID own the socket (the owner match sees them on packets it
+	// sends).
+	UID, GID uint32
+}
+
+// Host is one twin host and its packet path. It is not safe for
+// concurrent use: a host handles one packet at a time, as a single CPU
+// would, which keeps every run deterministic.
+type Host struct {
+	// Name is the host name syslog lines carry.
+	Name string
+	Net  *host.Net
+	// Rules are the IPv4 and IPv6 rule sets; call Reload after changing
+	// them.
+	Rules   [2]*xtables.Ruleset
+	Sockets []Socket
+
+	// Now is the host's clock in nanoseconds; the caller advances it.
+	Now int64
+
+	// Emit receives every frame the host transmits: the device and the
+	// frame from its Ethernet header. The slice is only valid during the
+	// call.
+	Emit func(dev string, frame []byte)
+	// Log receives every kernel LOG line (the text dmesg shows after the
+	// timestamp) with its syslog level. Only valid during the call.
+	Log func(level uint8, line []byte)
+	// Neigh resolves a next hop to a MAC address on a device (ARP/NDP);
+	// nil or false: the frame goes to the broadcast address.
+	Neigh func(dev string, addr netip.Addr) ([6]byte, bool)
+	// Obs, when set, sees every step of every packet (iptwin trace).
+	Obs Observer
+
+	progs [2][numSlots]*xtables.Program
+	// ctUsed says whether conntrack's hooks are registered for a family:
+	// some rule needs connection tracking (nf_ct_netns_get).
+	ctUsed [2]bool
+	rng    uint64
+
+	queue []*skb
+	free  []*skb
+	env   env
+}
+
+// New returns a host with the given network configuration and rule sets
+// and a random source seeded from seed.
+func New(name string, net *host.Net, r4, r6 *xtables.Ruleset, seed uint64) (*Host, error) {
+	h := &Host{Name: name, Net: net, rng: seed}
+	h.Rules[v4], h.Rules[v6] = r4, r6
+	h.env.h = h
+	if err := h.Reload(); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// Table slots in the order of their priorities within a hook; nat runs
+// twice (DNAT at -100 on PREROUTING/OUTPUT, SNAT at 100 on INPUT/
+// POSTROUTING), from the same program.
+const (
+	slotRaw = iota
+	slotMangle
+	slotNAT
+	slotFilter
+	slotSecurity
+	numSlots
+)
+
+var slotTables = [numSlots]string{"raw", "mangle", "nat", "filter", "security"}
+
+// Reload compiles the rule sets again (after a change of rules).
+func (h *Host) Reload() error {
+	for f, rs := range h.Rules {
+		h.ctUsed[f] = false
+		for i, name := range slotTables {
+			h.progs[f][i] = nil
+			if rs == nil {
+				continue
+			}
+			t := rs.Table(name)
+			if t == nil {
+				continue
+			}
+			p, err := xtables.Compile(t, rs.Family, false)
+			if err != nil {
+				return err
+			}
+			h.progs[f][i] = p
+			if name == "nat" && t.Present || needsConntrack(t) {
+				h.ctUsed[f] = true
+			}
+		}
+	}
+	return nil
+}
+
+// ctExtensions are the extensions whose kernel modules take a reference
+// on conntrack in the namespace (nf_ct_netns_get in their checkentry),
+// which registers conntrack's hooks for the family.
+var ctExtensions = map[string]bool{
+	"state": true, "conntrack": true, "connmark": true, "CONNMARK": true, "connbytes": true,
+	"connlabel": true, "connlimit": true, "helper": true, "CT": true, "NOTRACK": true,
+	"cluster": true, "CONNSECMARK": true, "SNAT": true, "DNAT": true, "MASQUERADE": true,
+	"REDIRECT": true, "NETMAP": true, "ipvs": true,
+}
+
+func needsConntrack(t *xtables.Table) bool {
+	if !t.Present {
+		return false
+	}
+	for _, c := range t.Chains {
+		for _, r := range c.Rules {
+			for _, m := range r.Matches {
+				if ctExtensions[m.Type.Name] {
+					return true
+				}
+			}
+			if r.Target != nil && r.Target.Type != nil && ctExtensions[r.Target.Type.Name] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ConntrackInUse reports whether connection tracking runs for a family.
+func (h *Host) ConntrackInUse(f xtables.Family) bool { return h.ctUsed[famIndex(f)] }
+
+// random is the host's seeded source (splitmix64).
+func (h *Host) random() uint32 {
+	h.rng += 0x9e3779b97f4a7c15
+	z := h.rng
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return uint32((z ^ z>>31) >> 32)
+}
+
+func (h *Host) sysctl(key string) string { return h.Net.Sysctl[key] }
+
+func (h *Host) sysctlInt(key string, def int) int {
+	if v, err := strconv.Atoi(h.sysctl(key)); err == nil {
+		return v
+	}
+	return def
+}
+
+// link returns the named link or nil.
+func (h *Host) link(name string) *host.Link { return h.Net.LinkByName(name) }
+
+// Fate is what became of a packet handed to the host.
+type Fate uint8
+
+const (
+	FateDropped   Fate = iota // dropped (by a rule, a policy or the stack)
+	FateDelivered             // delivered to a local socket or protocol
+	FateForwarded             // forwarded and transmitted
+	FateSent                  // a local packet transmitted
+	FateQueued                // NFQUEUE/QUEUE with a listener (none here)
+	FateStolen                // taken by a target
+)
+
+var fateNames = [...]string{"dropped", "delivered", "forwarded", "sent", "queued", "stolen"}
+
+func (f Fate) String() string {
+	if int(f) < len(fateNames) {
+		return fateNames[f]
+	}
+	return fmt.Sprintf("fate(%d)", f)
+}
+
+// Result is the outcome of one packet given to the host (not of the
+// packets it generated while handling it, which the Observer and the
+// Emit callback see).
+type Result struct {
+	Fate Fate
+	// Reason says why, for drops by the stack (no route, TTL exceeded,
+	// bad header …); empty when a rule or policy decided.
+	Reason string
+	// Table, Hook and Decision name the rule or policy that dropped the
+	// packet (Decision.Chain nil otherwise).
+	Table    string
+	Hook     int
+	Decision xtables.Decision
+	// Dev is the device it left by (forwarded, sent).
+	Dev string
+}
+
+// errPacket wraps decode errors of packets handed to the host.
+type errPacket struct{ err error }
+
+func (e errPacket) Error() string { return "bad packet: " + e.err.Error() }
+func (e errPacket) Unwrap() error { return e.err }
+
+// ensure interfaces
+var _ xtables.Env = (*env)(nil)
+
+// decodeIP decodes raw IP bytes into s.
+func (s *skb) decode() error {
+	return s.pkt.Decode(s.buf)
+}
+
+var _ = packet.ProtoTCP

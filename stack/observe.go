@@ -1,0 +1,24 @@
+package stack
+
+import (
+	"github.com/iptwin/iptwin/host"
+	"github.com/iptwin/iptwin/xtables"
+)
+
+// Observer sees every step a host takes with its packets (iptwin trace).
+// The host calls it only when set; implementations may allocate.
+type Observer interface {
+	xtables.Tracer
+	// Begin starts a packet the host generated itself (origin says what:
+	// "tcp reset", "icmp error", "loopback" …); End gives its fate.
+	Begin(origin string, s *skb)
+	End(r Result)
+	// Hook: the packet enters a hook.
+	Hook(f xtables.Family, hook int)
+	// Route is a routing decision (r nil and err set when there is none).
+	Route(s *skb, r *host.Route, err error)
+	// Emit: a frame leaves by dev.
+	Emit(dev string, frame []byte)
+	// Log: a LOG line.
+	Log(level uint8, line []byte)
+}

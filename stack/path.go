@@ -1,0 +1,376 @@
+package stack
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/iptwin/iptwin/host"
+	"github.com/iptwin/iptwin/packet"
+	"github.com/iptwin/iptwin/xtables"
+)
+
+// Receive hands the host a frame (from its Ethernet header) arriving on
+// dev, runs it and everything it causes, and returns its fate. An error
+// means the frame could not be taken at all (unknown device, not IP).
+func (h *Host) Receive(dev string, frame []byte) (Result, error) {
+	l := h.link(dev)
+	if l == nil {
+		return Result{}, fmt.Errorf("no device %q", dev)
+	}
+	if len(frame) < 14 {
+		return Result{}, errPacket{errors.New("frame shorter than an Ethernet header")}
+	}
+	var fam xtables.Family
+	switch binary.BigEndian.Uint16(frame[12:14]) {
+	case packet.EtherTypeIPv4:
+		fam = xtables.IPv4
+	case packet.EtherTypeIPv6:
+		fam = xtables.IPv6
+	default:
+		return Result{}, errPacket{fmt.Errorf("ethertype 0x%04x is not IP", binary.BigEndian.Uint16(frame[12:14]))}
+	}
+	s := h.newSkb(fam)
+	s.in = dev
+	copy(s.mac[:], frame[:14])
+	s.hasMAC = true
+	if err := s.setBytes(frame[14:]); err != nil {
+		h.freeSkb(s)
+		return Result{}, errPacket{err}
+	}
+	res := h.receive(s)
+	h.freeSkb(s)
+	h.drain()
+	return res, nil
+}
+
+// Send hands the host an IP packet that a local socket sends (a raw
+// socket: the header is as given). sock is the sending socket's owner
+// (nil: none, as for a packet the kernel makes itself).
+func (h *Host) Send(ip []byte, sock *Socket) (Result, error) {
+	if len(ip) == 0 {
+		return Result{}, errPacket{errors.New("empty packet")}
+	}
+	fam := xtables.IPv4
+	if ip[0]>>4 == 6 {
+		fam = xtables.IPv6
+	}
+	s := h.newSkb(fam)
+	s.local = true
+	if sock != nil {
+		s.hasSock, s.uid, s.gid = true, sock.UID, sock.GID
+	}
+	if err := s.setBytes(ip); err != nil {
+		h.freeSkb(s)
+		return Result{}, errPacket{err}
+	}
+	res := h.output(s)
+	h.freeSkb(s)
+	h.drain()
+	return res, nil
+}
+
+// drain handles the packets generated meanwhile, in order.
+func (h *Host) drain() {
+	for len(h.queue) > 0 {
+		s := h.queue[0]
+		h.queue = h.queue[1:]
+		if h.Obs != nil {
+			h.Obs.Begin(s.origin, s)
+		}
+		var res Result
+		if s.in != "" {
+			res = h.receive(s)
+		} else {
+			res = h.output(s)
+		}
+		if h.Obs != nil {
+			h.Obs.End(res)
+		}
+		h.freeSkb(s)
+	}
+	h.queue = h.queue[:0]
+}
+
+// enqueue schedules a packet the host generated (or looped back).
+func (h *Host) enqueue(s *skb, origin string) {
+	s.origin = origin
+	h.queue = append(h.queue, s)
+}
+
+func dropped(reason string) Result { return Result{Fate: FateDropped, Reason: reason} }
+
+func hookResult(v verdict, hook int) Result {
+	r := Result{Table: v.table, Hook: hook, Decision: v.decision, Reason: v.reason}
+	switch v.code {
+	case xtables.VerdictCodeStolen:
+		r.Fate = FateStolen
+	default:
+		r.Fate = FateDropped
+	}
+	return r
+}
+
+// receive is ip_rcv / ipv6_rcv and what follows.
+func (h *Host) receive(s *skb) Result {
+	l := h.link(s.in)
+	if l == nil || !l.Up {
+		return dropped("device down")
+	}
+	// pkt_type: a frame for another station is dropped by ip_rcv.
+	if s.hasMAC && !h.macForUs(l, s.mac[:6]) {
+		return dropped("frame for another host (PACKET_OTHERHOST)")
+	}
+	if s.v6() && h.sysctl("net.ipv6.conf."+s.in+".disable_ipv6") == "1" {
+		return dropped("IPv6 disabled on " + s.in)
+	}
+	if s.fam == xtables.IPv4 {
+		if ok, _ := s.pkt.ChecksumsOK(); !ok {
+			return dropped("bad IPv4 header checksum")
+		}
+	}
+	if v := h.hook(s, xtables.HookPrerouting); v.code != xtables.VerdictCodeAccept {
+		return hookResult(v, xtables.HookPrerouting)
+	}
+	return h.routeInput(s)
+}
+
+// macForUs: the frame is for this interface, a broadcast or a multicast.
+func (h *Host) macForUs(l *host.Link, dst []byte) bool {
+	if dst[0]&1 != 0 {
+		return true
+	}
+	mac, ok := parseMAC(l.MAC)
+	return !ok || [6]byte(dst) == mac
+}
+
+// routeInput is ip_route_input / ip6_route_input: local delivery or
+// forwarding.
+func (h *Host) routeInput(s *skb) Result {
+	dst := s.pkt.Dst()
+	if dst.IsMulticast() {
+		return h.localIn(s)
+	}
+	r, _, err := h.Net.Lookup(dst, s.pkt.Src(), s.in, "", s.mark)
+	if h.Obs != nil {
+		h.Obs.Route(s, r, err)
+	}
+	if err != nil {
+		return dropped("no route: " + err.Error())
+	}
+	switch r.Type {
+	case host.RTLocal, host.RTBroadcast:
+		return h.localIn(s)
+	}
+	if !h.forwarding(s) {
+		// ip_route_input_slow: forwarding disabled on the input device
+		// gives -EHOSTUNREACH, and ip_error drops it silently.
+		return dropped("forwarding disabled")
+	}
+	return h.forward(s, r)
+}
+
+func (h *Host) forwarding(s *skb) bool {
+	if s.v6() {
+		return h.sysctl("net.ipv6.conf.all.forwarding") == "1"
+	}
+	return h.sysctl("net.ipv4.conf."+s.in+".forwarding") == "1"
+}
+
+// forward is ip_forward / ip6_forward.
+func (h *Host) forward(s *skb, r *host.Route) Result {
+	out := h.Net.LinkByIndex(r.Dev)
+	if out == nil {
+		return dropped("route without device")
+	}
+	if s.v6() {
+		if s.pkt.IPv6.HopLimit <= 1 {
+			h.sendICMPError(s, icmpTimeExceeded)
+			return dropped("hop limit exceeded")
+		}
+	} else if s.pkt.IPv4.TTL <= 1 {
+		h.sendICMPError(s, icmpTimeExceeded)
+		return dropped("TTL exceeded")
+	}
+	if len(s.buf) > out.MTU && h.mustNotFragment(s) {
+		h.sendICMPError(s, icmpFragNeeded)
+		return dropped("packet too big")
+	}
+	s.out = out.Name
+	s.nexthop = nexthop(r, s.pkt.Dst())
+	if s.v6() {
+		s.pkt.SetTTL(s.pkt.IPv6.HopLimit - 1)
+	} else {
+		s.pkt.SetTTL(s.pkt.IPv4.TTL - 1)
+	}
+	if v := h.hook(s, xtables.HookForward); v.code != xtables.VerdictCodeAccept {
+		return hookResult(v, xtables.HookForward)
+	}
+	res := h.postRouting(s)
+	if res.Fate == FateSent {
+		res.Fate = FateForwarded
+	}
+	return res
+}
+
+// mustNotFragment: IPv4 with DF, or any IPv6 packet (routers never
+// fragment IPv6).
+func (h *Host) mustNotFragment(s *skb) bool {
+	return s.v6() || s.pkt.IPv4.Flags&packet.IPv4DF != 0
+}
+
+func nexthop(r *host.Route, dst netip.Addr) netip.Addr {
+	if r.Gw.IsValid() {
+		return r.Gw
+	}
+	return dst
+}
+
+// localIn is ip_local_deliver: the IP layer's reassembly, INPUT, then the
+// protocol.
+func (h *Host) localIn(s *skb) Result {
+	if s.pkt.IsFragment() {
+		whole, ok := h.localReassemble(s)
+		if !ok {
+			return Result{Fate: FateStolen, Reason: "fragment queued for reassembly"}
+		}
+		_ = whole
+	}
+	if v := h.hook(s, xtables.HookInput); v.code != xtables.VerdictCodeAccept {
+		return hookResult(v, xtables.HookInput)
+	}
+	return h.deliver(s)
+}
+
+// output is __ip_local_out for a locally generated packet: route, OUTPUT,
+// re-route, POSTROUTING.
+func (h *Host) output(s *skb) Result {
+	r, _, err := h.Net.Lookup(s.pkt.Dst(), s.pkt.Src(), "", s.out, s.mark)
+	if h.Obs != nil {
+		h.Obs.Route(s, r, err)
+	}
+	if err != nil {
+		return dropped("no route: " + err.Error())
+	}
+	h.setOutRoute(s, r)
+	dst, mark := s.pkt.Dst(), s.mark
+	if v := h.hook(s, xtables.HookOutput); v.code != xtables.VerdictCodeAccept {
+		return hookResult(v, xtables.HookOutput)
+	}
+	if s.pkt.Dst() != dst || s.mark != mark {
+		// ip_route_me_harder: the destination or mark changed in OUTPUT.
+		r, _, err = h.Net.Lookup(s.pkt.Dst(), s.pkt.Src(), "", "", s.mark)
+		if h.Obs != nil {
+			h.Obs.Route(s, r, err)
+		}
+		if err != nil {
+			return dropped("no route after re-routing: " + err.Error())
+		}
+		h.setOutRoute(s, r)
+	}
+	return h.postRouting(s)
+}
+
+func (h *Host) setOutRoute(s *skb, r *host.Route) {
+	if r.Type == host.RTLocal {
+		s.out = "lo"
+	} else if l := h.Net.LinkByIndex(r.Dev); l != nil {
+		s.out = l.Name
+	}
+	s.nexthop = nexthop(r, s.pkt.Dst())
+}
+
+// postRouting is ip_output: POSTROUTING, then fragmentation and the
+// neighbour layer.
+func (h *Host) postRouting(s *skb) Result {
+	if v := h.hook(s, xtables.HookPostrouting); v.code != xtables.VerdictCodeAccept {
+		return hookResult(v, xtables.HookPostrouting)
+	}
+	return h.transmit(s)
+}
+
+// transmit sends the packet out of s.out: over lo back into this host,
+// or as Ethernet frames (fragmented to the MTU where allowed).
+func (h *Host) transmit(s *skb) Result {
+	l := h.link(s.out)
+	if l == nil || !l.Up {
+		return dropped("device " + s.out + " down")
+	}
+	if l.Kind == host.Loopback {
+		c := h.newSkb(s.fam)
+		c.in = "lo"
+		c.mark = s.mark
+		c.ct = s.ct
+		if err := c.setBytes(s.buf); err != nil {
+			h.freeSkb(c)
+			return dropped("undecodable looped packet")
+		}
+		h.enqueue(c, "loopback")
+		return Result{Fate: FateSent, Dev: "lo"}
+	}
+	if len(s.buf) > l.MTU {
+		return h.fragmentOut(s, l)
+	}
+	h.emit(s, l, s.buf)
+	return Result{Fate: FateSent, Dev: l.Name}
+}
+
+// emit frames one IP packet for the link and hands it to Emit.
+func (h *Host) emit(s *skb, l *host.Link, ip []byte) {
+	var frame [2048]byte
+	buf := frame[:0]
+	if len(ip)+14 > len(frame) {
+		buf = make([]byte, 0, len(ip)+14)
+	}
+	dmac := [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	if h.Neigh != nil {
+		if m, ok := h.Neigh(l.Name, s.nexthop); ok {
+			dmac = m
+		}
+	}
+	smac, _ := parseMAC(l.MAC)
+	buf = append(buf, dmac[:]...)
+	buf = append(buf, smac[:]...)
+	et := uint16(packet.EtherTypeIPv4)
+	if s.v6() {
+		et = packet.EtherTypeIPv6
+	}
+	buf = binary.BigEndian.AppendUint16(buf, et)
+	buf = append(buf, ip...)
+	if h.Obs != nil {
+		h.Obs.Emit(l.Name, buf)
+	}
+	if h.Emit != nil {
+		h.Emit(l.Name, buf)
+	}
+}
+
+// parseMAC parses "aa:bb:cc:dd:ee:ff".
+func parseMAC(s string) ([6]byte, bool) {
+	var m [6]byte
+	if len(s) != 17 {
+		return m, false
+	}
+	for i := 0; i < 6; i++ {
+		hi, ok1 := unhex(s[i*3])
+		lo, ok2 := unhex(s[i*3+1])
+		if !ok1 || !ok2 || i < 5 && s[i*3+2] != ':' {
+			return m, false
+		}
+		m[i] = hi<<4 | lo
+	}
+	return m, true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
