@@ -17,6 +17,29 @@ func (n *Net) SortedRules(v6 bool) []*Rule {
 	return rs
 }
 
+// nextRule returns the index of the rule of the family that follows rule
+// i in priority order (ties in list order), or -1; i = -1 starts. It
+// walks the rules without sorting them, which keeps look-ups free of
+// allocations.
+func (n *Net) nextRule(v6 bool, i int) int {
+	best := -1
+	for j, r := range n.Rules {
+		if r.V6 != v6 {
+			continue
+		}
+		if i >= 0 {
+			cur := n.Rules[i]
+			if r.Priority < cur.Priority || r.Priority == cur.Priority && j <= i {
+				continue
+			}
+		}
+		if best < 0 || r.Priority < n.Rules[best].Priority {
+			best = j
+		}
+	}
+	return best
+}
+
 // DefaultRulePriority is the priority the kernel gives a rule added
 // without one: one less than the first rule after priority 0.
 func (n *Net) DefaultRulePriority(v6 bool) uint32 {
@@ -38,8 +61,11 @@ func (n *Net) DefaultRulePriority(v6 bool) uint32 {
 }
 
 func (n *Net) lookupTable(table int, dst netip.Addr, v6 bool) (*Route, error) {
+	// Longest prefix, then lowest metric, then the oldest route: the
+	// first match in the kernel's order, found without sorting (this
+	// runs for every packet).
 	var best *Route
-	for _, r := range n.SortedRoutes() {
+	for _, r := range n.Routes {
 		if r.V6 != v6 || r.Table != table || !r.Dst.Contains(dst) {
 			continue
 		}
@@ -48,7 +74,8 @@ func (n *Net) lookupTable(table int, dst netip.Addr, v6 bool) (*Route, error) {
 				continue
 			}
 		}
-		if best == nil || r.Dst.Bits() > best.Dst.Bits() {
+		if best == nil || r.Dst.Bits() > best.Dst.Bits() ||
+			r.Dst.Bits() == best.Dst.Bits() && (r.Metric < best.Metric || r.Metric == best.Metric && r.Seq < best.Seq) {
 			best = r
 		}
 	}
@@ -73,7 +100,8 @@ func (n *Net) Lookup(dst, src netip.Addr, iif, oif string, mark uint32) (*Route,
 	if v6 && n.Sysctl["net.ipv6.conf.all.disable_ipv6"] == "1" {
 		return nil, netip.Addr{}, ErrNetUnreach
 	}
-	for _, ru := range n.SortedRules(v6) {
+	for i := n.nextRule(v6, -1); i >= 0; i = n.nextRule(v6, i) {
+		ru := n.Rules[i]
 		if ru.From.IsValid() && (!src.IsValid() || !ru.From.Contains(src)) {
 			continue
 		}

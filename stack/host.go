@@ -69,6 +69,7 @@ type Host struct {
 	ctUsed [2]bool
 	rng    uint64
 
+	txbuf []byte // the frame being transmitted
 	queue []*skb
 	free  []*skb
 	env   env

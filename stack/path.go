@@ -318,11 +318,7 @@ func (h *Host) transmit(s *skb) Result {
 
 // emit frames one IP packet for the link and hands it to Emit.
 func (h *Host) emit(s *skb, l *host.Link, ip []byte) {
-	var frame [2048]byte
-	buf := frame[:0]
-	if len(ip)+14 > len(frame) {
-		buf = make([]byte, 0, len(ip)+14)
-	}
+	buf := h.txbuf[:0]
 	dmac := [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 	if h.Neigh != nil {
 		if m, ok := h.Neigh(l.Name, s.nexthop); ok {
@@ -338,6 +334,7 @@ func (h *Host) emit(s *skb, l *host.Link, ip []byte) {
 	}
 	buf = binary.BigEndian.AppendUint16(buf, et)
 	buf = append(buf, ip...)
+	h.txbuf = buf
 	if h.Obs != nil {
 		h.Obs.Emit(l.Name, buf)
 	}
