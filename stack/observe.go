@@ -1,7 +1,10 @@
 package stack
 
 import (
+	"net/netip"
+
 	"github.com/iptwin/iptwin/host"
+	"github.com/iptwin/iptwin/packet"
 	"github.com/iptwin/iptwin/xtables"
 )
 
@@ -11,12 +14,12 @@ type Observer interface {
 	xtables.Tracer
 	// Begin starts a packet the host generated itself (origin says what:
 	// "tcp reset", "icmp error", "loopback" …); End gives its fate.
-	Begin(origin string, s *skb)
+	Begin(origin, in string, p *packet.Packet)
 	End(r Result)
 	// Hook: the packet enters a hook.
 	Hook(f xtables.Family, hook int)
 	// Route is a routing decision (r nil and err set when there is none).
-	Route(s *skb, r *host.Route, err error)
+	Route(dst netip.Addr, r *host.Route, err error)
 	// Emit: a frame leaves by dev.
 	Emit(dev string, frame []byte)
 	// Log: a LOG line.

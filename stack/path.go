@@ -77,7 +77,7 @@ func (h *Host) drain() {
 		s := h.queue[0]
 		h.queue = h.queue[1:]
 		if h.Obs != nil {
-			h.Obs.Begin(s.origin, s)
+			h.Obs.Begin(s.origin, s.in, &s.pkt)
 		}
 		var res Result
 		if s.in != "" {
@@ -154,7 +154,7 @@ func (h *Host) routeInput(s *skb) Result {
 	}
 	r, _, err := h.Net.Lookup(dst, s.pkt.Src(), s.in, "", s.mark)
 	if h.Obs != nil {
-		h.Obs.Route(s, r, err)
+		h.Obs.Route(s.pkt.Dst(), r, err)
 	}
 	if err != nil {
 		return dropped("no route: " + err.Error())
@@ -248,7 +248,7 @@ func (h *Host) localIn(s *skb) Result {
 func (h *Host) output(s *skb) Result {
 	r, _, err := h.Net.Lookup(s.pkt.Dst(), s.pkt.Src(), "", s.out, s.mark)
 	if h.Obs != nil {
-		h.Obs.Route(s, r, err)
+		h.Obs.Route(s.pkt.Dst(), r, err)
 	}
 	if err != nil {
 		return dropped("no route: " + err.Error())
@@ -262,7 +262,7 @@ func (h *Host) output(s *skb) Result {
 		// ip_route_me_harder: the destination or mark changed in OUTPUT.
 		r, _, err = h.Net.Lookup(s.pkt.Dst(), s.pkt.Src(), "", "", s.mark)
 		if h.Obs != nil {
-			h.Obs.Route(s, r, err)
+			h.Obs.Route(s.pkt.Dst(), r, err)
 		}
 		if err != nil {
 			return dropped("no route after re-routing: " + err.Error())
