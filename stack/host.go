@@ -70,6 +70,7 @@ type Host struct {
 	rng    uint64
 
 	txbuf []byte // the frame being transmitted
+	neigh map[neighKey][6]byte
 	queue []*skb
 	free  []*skb
 	env   env

@@ -319,12 +319,7 @@ func (h *Host) transmit(s *skb) Result {
 // emit frames one IP packet for the link and hands it to Emit.
 func (h *Host) emit(s *skb, l *host.Link, ip []byte) {
 	buf := h.txbuf[:0]
-	dmac := [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
-	if h.Neigh != nil {
-		if m, ok := h.Neigh(l.Name, s.nexthop); ok {
-			dmac = m
-		}
-	}
+	dmac := h.resolve(l.Name, s.nexthop)
 	smac, _ := parseMAC(l.MAC)
 	buf = append(buf, dmac[:]...)
 	buf = append(buf, smac[:]...)

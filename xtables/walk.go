@@ -1,8 +1,8 @@
 package xtables
 
 import (
+	"encoding/binary"
 	"fmt"
-	"net/netip"
 
 	"github.com/iptwin/iptwin/packet"
 )
@@ -213,6 +213,7 @@ func (p *Program) Run(st *PacketState, hook int, tr Tracer) (VerdictCode, Decisi
 	st.Hook, st.Table, st.Family = hook, p.Table.Name, p.Family
 	var stack [NFTJumpStackSize]frame
 	sp := 0
+	src, dst := st.Pkt.Src().As16(), st.Pkt.Dst().As16()
 	ci := base
 	i := p.chains[ci].start
 	for {
@@ -248,7 +249,7 @@ func (p *Program) Run(st *PacketState, hook int, tr Tracer) (VerdictCode, Decisi
 		}
 		pr := &p.rules[i]
 		i++
-		if !p.matchHeader(pr, st) || !matchAll(pr.matches, st) {
+		if !p.matchHeader(pr, st, &src, &dst) || !matchAll(pr.matches, st) {
 			if st.HotDrop {
 				if tr != nil {
 					tr.Rule(p, p.chains[ci].chain, int(pr.num), pr.rule, false, VerdictCodeDrop)
@@ -313,12 +314,12 @@ func matchAll(ms []PacketMatcher, st *PacketState) bool {
 
 // matchHeader is the rule's fixed part: ip_packet_match, as nft payload
 // and meta expressions evaluate it.
-func (p *Program) matchHeader(pr *progRule, st *PacketState) bool {
+func (p *Program) matchHeader(pr *progRule, st *PacketState, src, dst *[16]byte) bool {
 	h := &st.Pkt.Headers
-	if pr.hasSrc && maskedEqual(h.Src(), &pr.src, &pr.srcMask) == (pr.inv&InvSrcIP != 0) {
+	if pr.hasSrc && maskedEqual(src, &pr.src, &pr.srcMask) == (pr.inv&InvSrcIP != 0) {
 		return false
 	}
-	if pr.hasDst && maskedEqual(h.Dst(), &pr.dst, &pr.dstMask) == (pr.inv&InvDstIP != 0) {
+	if pr.hasDst && maskedEqual(dst, &pr.dst, &pr.dstMask) == (pr.inv&InvDstIP != 0) {
 		return false
 	}
 	if !pr.in.Empty() && ifaceMatch(pr.in, st.In) == (pr.inv&InvViaIn != 0) {
@@ -345,14 +346,10 @@ func (p *Program) matchHeader(pr *progRule, st *PacketState) bool {
 	return true
 }
 
-func maskedEqual(a netip.Addr, want, mask *[16]byte) bool {
-	b := a.As16()
-	for i := range b {
-		if b[i]&mask[i] != want[i]&mask[i] {
-			return false
-		}
-	}
-	return true
+func maskedEqual(a, want, mask *[16]byte) bool {
+	x0 := binary.BigEndian.Uint64(a[:8]) ^ binary.BigEndian.Uint64(want[:8])
+	x1 := binary.BigEndian.Uint64(a[8:]) ^ binary.BigEndian.Uint64(want[8:])
+	return x0&binary.BigEndian.Uint64(mask[:8]) == 0 && x1&binary.BigEndian.Uint64(mask[8:]) == 0
 }
 
 // ifaceMatch compares a device name with a rule's interface: exactly, or
