@@ -1,6 +1,9 @@
 package ctmatch
 
-import "github.com/iptwin/iptwin/xtables"
+import (
+	"github.com/iptwin/iptwin/ext/ctmatch/kern"
+	"github.com/iptwin/iptwin/xtables"
+)
 
 // cluster match (libxt_cluster.c, xt_cluster.h). --cluster-local-node N is
 // stored as the node mask 1<<(N-1) and saved as --cluster-local-nodemask.
@@ -122,4 +125,33 @@ func (cl *Cluster) Save(b []byte, ctx *xtables.Context) []byte {
 	b = xtables.AppendUint(b, uint64(cl.TotalNodes))
 	b = append(b, " --cluster-hash-seed "...)
 	return appendHex08(b, cl.HashSeed)
+}
+
+// MatchPacket is xt_cluster_mt: the original source address of the
+// connection (of its master for an expected one) hashed with the seed
+// into one of the nodes, matched against the local node mask. The
+// kernel also turns a multicast-MAC packet to a unicast address into a
+// PACKET_HOST one here, which the packet path has to do itself.
+func (cl *Cluster) MatchPacket(st *xtables.PacketState) bool {
+	c := st.Ct
+	if c == nil {
+		return false
+	}
+	if m, ok := c.(ConnMaster); ok {
+		if master := m.Master(); master != nil {
+			c = master
+		}
+	}
+	src := c.Tuple(0).Src
+	var h uint32
+	if src.Is4() {
+		b := src.As4()
+		h = kern.Jhash1Word(kern.LEWord(b[:]), cl.HashSeed)
+	} else {
+		b := src.As16()
+		w := [4]uint32{kern.LEWord(b[0:]), kern.LEWord(b[4:]), kern.LEWord(b[8:]), kern.LEWord(b[12:])}
+		h = kern.Jhash2(w[:], cl.HashSeed)
+	}
+	node := kern.ReciprocalScale(h, cl.TotalNodes)
+	return (uint32(1)<<(node&31)&cl.NodeMask != 0) != (cl.Flags&clusterFInv != 0)
 }

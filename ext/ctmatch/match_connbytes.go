@@ -146,3 +146,39 @@ func (cb *Connbytes) Save(b []byte, ctx *xtables.Context) []byte {
 	b = append(b, " --connbytes-dir"...)
 	return cb.appendDir(b)
 }
+
+// MatchPacket is connbytes_mt: the connection's accounting in one or both
+// directions against the range, which is inverted by being given
+// backwards (from > to).
+func (cb *Connbytes) MatchPacket(st *xtables.PacketState) bool {
+	c := st.Ct
+	if c == nil {
+		return false
+	}
+	op, ob := c.Counters(0)
+	rp, rb := c.Counters(1)
+	var pkts, bytes uint64
+	switch cb.Direction {
+	case cbDirOriginal:
+		pkts, bytes = op, ob
+	case cbDirReply:
+		pkts, bytes = rp, rb
+	default:
+		pkts, bytes = op+rp, ob+rb
+	}
+	var what uint64
+	switch cb.What {
+	case cbPkts:
+		what = pkts
+	case cbBytes:
+		what = bytes
+	case cbAvgPkt:
+		if pkts != 0 {
+			what = bytes / pkts
+		}
+	}
+	if cb.To >= cb.From {
+		return what <= cb.To && what >= cb.From
+	}
+	return what < cb.To || what > cb.From
+}

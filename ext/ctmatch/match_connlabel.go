@@ -249,3 +249,25 @@ func (cl *Connlabel) Check(ctx *xtables.Context) error {
 	}
 	return nil
 }
+
+// MatchPacket is connlabel_mt: the label bit of the connection; --set
+// sets it (and then matches).
+func (cl *Connlabel) MatchPacket(st *xtables.PacketState) bool {
+	invert := cl.Options&connlabelOpInvert != 0
+	if st.Ct == nil {
+		return invert
+	}
+	labels := st.Ct.Labels()
+	if labels == nil {
+		return invert
+	}
+	word, bit := &labels[cl.Bit/64&1], uint64(1)<<(cl.Bit%64)
+	if *word&bit != 0 {
+		return !invert
+	}
+	if cl.Options&connlabelOpSet != 0 {
+		*word |= bit
+		return !invert
+	}
+	return invert
+}

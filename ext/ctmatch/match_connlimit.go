@@ -55,6 +55,8 @@ type Connlimit struct {
 	Mask  [4]uint32
 	Limit uint32
 	Flags uint32
+
+	data *connCount // the kernel's info->data, made by the first packet
 }
 
 func (cl *Connlimit) Parse(c *xtables.OptionCall) error {

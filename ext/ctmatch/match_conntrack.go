@@ -508,3 +508,86 @@ func stateBit(item string) uint16 {
 // Final keeps conntrack's "at least one option" check away from state,
 // whose --state is mandatory instead.
 func (s *State) Final(*xtables.FinalCall) error { return nil }
+
+// ctStateBit is XT_CONNTRACK_STATE_BIT of the packet's ctinfo, or the
+// untracked/invalid bit when it has no connection (conntrack_mt).
+func ctStateBit(st *xtables.PacketState) uint16 {
+	if st.Ct != nil {
+		switch st.CtInfo {
+		case xtables.CtEstablished:
+			return ctStateEstablished
+		case xtables.CtRelated:
+			return ctStateRelated
+		case xtables.CtNew:
+			return ctStateNew
+		}
+		return ctStateInvalid
+	}
+	if st.CtInfo == xtables.CtUntracked {
+		return ctStateUntracked
+	}
+	return ctStateInvalid
+}
+
+// MatchPacket is conntrack_mt (revision 3; the state match is the same
+// with its alias flag). Each test fails the match when its result equals
+// its inversion, in the kernel's order.
+func (ct *Conntrack) MatchPacket(st *xtables.PacketState) bool {
+	c := st.Ct
+	inv := func(flag uint16) bool { return ct.InvertFlags&flag != 0 }
+	if ct.MatchFlags&ctFlagState != 0 {
+		bit := ctStateBit(st)
+		if c != nil {
+			s := c.Status()
+			if s&xtables.IPSSrcNAT != 0 {
+				bit |= ctStateSNAT
+			}
+			if s&xtables.IPSDstNAT != 0 {
+				bit |= ctStateDNAT
+			}
+		}
+		if (ct.StateMask&bit != 0) == inv(ctFlagState) {
+			return false
+		}
+	}
+	if c == nil {
+		return ct.MatchFlags&ctFlagState != 0
+	}
+	if ct.MatchFlags&ctFlagDirection != 0 && !c.Reply() == inv(ctFlagDirection) {
+		return false
+	}
+	orig, repl := c.Tuple(0), c.Tuple(1)
+	addr := func(flag uint16, a, want, mask netip.Addr) bool {
+		return ct.MatchFlags&flag == 0 || maskedEqual(a, want, mask) != inv(flag)
+	}
+	if !addr(ctFlagOrigSrc, orig.Src, ct.OrigSrcAddr, ct.OrigSrcMask) ||
+		!addr(ctFlagOrigDst, orig.Dst, ct.OrigDstAddr, ct.OrigDstMask) ||
+		!addr(ctFlagReplSrc, repl.Src, ct.ReplSrcAddr, ct.ReplSrcMask) ||
+		!addr(ctFlagReplDst, repl.Dst, ct.ReplDstAddr, ct.ReplDstMask) {
+		return false
+	}
+	// ct_proto_port_check_v3: the ports are tuple->src.u.all and
+	// dst.u.all, whatever the protocol (ICMP id, type<<8|code).
+	if ct.MatchFlags&ctFlagProto != 0 && (orig.Proto == ct.L4Proto) == inv(ctFlagProto) {
+		return false
+	}
+	port := func(flag uint16, p, lo, hi uint16) bool {
+		return ct.MatchFlags&flag == 0 || (p >= lo && p <= hi) != inv(flag)
+	}
+	if !port(ctFlagOrigSrcPort, orig.SrcPort, ct.OrigSrcPort, ct.OrigSrcPortHigh) ||
+		!port(ctFlagOrigDstPort, orig.DstPort, ct.OrigDstPort, ct.OrigDstPortHigh) ||
+		!port(ctFlagReplSrcPort, repl.SrcPort, ct.ReplSrcPort, ct.ReplSrcPortHigh) ||
+		!port(ctFlagReplDstPort, repl.DstPort, ct.ReplDstPort, ct.ReplDstPortHigh) {
+		return false
+	}
+	if ct.MatchFlags&ctFlagStatus != 0 && (uint32(ct.StatusMask)&c.Status() != 0) == inv(ctFlagStatus) {
+		return false
+	}
+	if ct.MatchFlags&ctFlagExpires != 0 {
+		e := c.Expires()
+		if (e >= ct.ExpiresMin && e <= ct.ExpiresMax) == inv(ctFlagExpires) {
+			return false
+		}
+	}
+	return true
+}

@@ -65,3 +65,33 @@ func cstr(s string) string {
 	}
 	return s
 }
+
+// MatchPacket is helper_mt: the helper of the master connection of an
+// expected one; an empty name matches any helper, and a name matches when
+// it starts with the helper's name (strncmp over the helper's length).
+func (h *Helper) MatchPacket(st *xtables.PacketState) bool {
+	ret := h.Invert != 0
+	if st.Ct == nil {
+		return ret
+	}
+	m, ok := st.Ct.(ConnMaster)
+	if !ok {
+		return ret
+	}
+	master := m.Master()
+	if master == nil {
+		return ret
+	}
+	helper := master.Helper()
+	if helper == "" {
+		return ret
+	}
+	name := cstr(h.Name)
+	if name == "" {
+		return !ret
+	}
+	if len(name) >= len(helper) && name[:len(helper)] == helper {
+		return !ret
+	}
+	return ret
+}

@@ -195,3 +195,15 @@ func (v *IPVS) Print(b []byte, ctx *xtables.Context) []byte {
 func (v *IPVS) Save(b []byte, ctx *xtables.Context) []byte {
 	return v.dump(b, "--", true, ctx)
 }
+
+// MatchPacket is ipvs_mt with no IPVS on the host: no packet has
+// skb->ipvs_property, so only "! --ipvs" (alone) matches; every other
+// option implies --ipvs and fails.
+func (v *IPVS) MatchPacket(st *xtables.PacketState) bool {
+	match := v.Invert&ipvsProperty != 0 // ipvs_property (0) ^ invert
+	if v.Bitmask == ipvsProperty || !match {
+		return match
+	}
+	// Other options need the IPVS connection of the packet.
+	return false
+}

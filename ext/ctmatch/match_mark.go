@@ -98,3 +98,17 @@ func (m *Mark) NFTRebuild(xtables.MatchInfo) (xtables.MatchInfo, bool) {
 	c := *m
 	return &c, false
 }
+
+// MatchPacket is what iptables-nft's meta mark expressions do (the same
+// as mark_mt): (skb->mark & mask) == mark, inverted by "!".
+func (m *Mark) MatchPacket(st *xtables.PacketState) bool {
+	return (st.Mark&m.Mask == m.Mark) != (m.Invert != 0)
+}
+
+// MatchPacket is connmark_mt: no connection, no match (even inverted).
+func (m *Connmark) MatchPacket(st *xtables.PacketState) bool {
+	if st.Ct == nil {
+		return false
+	}
+	return (st.Ct.Mark()&m.Mask == m.Mark) != (m.Invert != 0)
+}

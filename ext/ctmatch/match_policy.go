@@ -331,3 +331,116 @@ func (p *Policy) Save(b []byte, ctx *xtables.Context) []byte {
 	}
 	return b
 }
+
+// matchState is match_xfrm_state: each element field given must equal the
+// SA's (addresses under their masks), each comparison inverted on "!".
+func (e *PolicyElem) matchState(x *XfrmState) bool {
+	if e.Match.Saddr && maskedEqual(e.Saddr, x.Src, e.Smask) == e.Invert.Saddr {
+		return false
+	}
+	if e.Match.Daddr && maskedEqual(e.Daddr, x.Dst, e.Dmask) == e.Invert.Daddr {
+		return false
+	}
+	if e.Match.Proto && (e.Proto == x.Proto) == e.Invert.Proto {
+		return false
+	}
+	if e.Match.Mode && (e.Mode == x.Mode) == e.Invert.Mode {
+		return false
+	}
+	if e.Match.Spi && (e.Spi == x.SPI) == e.Invert.Spi {
+		return false
+	}
+	if e.Match.Reqid && (e.Reqid == x.Reqid) == e.Invert.Reqid {
+		return false
+	}
+	return true
+}
+
+// matchIn is match_policy_in over skb->sp, innermost SA first: -1 without
+// a secpath, else 1 or 0. In strict mode the SAs pair with the elements
+// in order (pos = sp->len - i - 1, as fixed upstream in 2020).
+func (p *Policy) matchIn(sas []XfrmState, ok bool) int {
+	if !ok {
+		return -1
+	}
+	strict := p.Flags&polMatchStrict != 0
+	n := len(sas)
+	if strict && int(p.Len) != n {
+		return 0
+	}
+	for i := n - 1; i >= 0; i-- {
+		pos := 0
+		if strict {
+			pos = n - i - 1
+		}
+		if pos >= int(p.Len) {
+			return 0
+		}
+		if p.Pol[pos].matchState(&sas[i]) {
+			if !strict {
+				return 1
+			}
+		} else if strict {
+			return 0
+		}
+	}
+	if strict {
+		return 1
+	}
+	return 0
+}
+
+// matchOut is match_policy_out over the route's bundle, outermost first.
+func (p *Policy) matchOut(sas []XfrmState, ok bool) int {
+	if !ok || len(sas) == 0 {
+		return -1
+	}
+	strict := p.Flags&polMatchStrict != 0
+	i := 0
+	for ; i < len(sas); i++ {
+		pos := 0
+		if strict {
+			pos = i
+		}
+		if pos >= int(p.Len) {
+			return 0
+		}
+		if p.Pol[pos].matchState(&sas[i]) {
+			if !strict {
+				return 1
+			}
+		} else if strict {
+			return 0
+		}
+	}
+	if strict && i == int(p.Len) {
+		return 1
+	}
+	return 0
+}
+
+// MatchPacket is policy_mt: with no secpath (input) or no xfrm on the
+// route (output) only --pol none matches; otherwise --pol none never
+// matches and --pol ipsec matches what the elements select.
+func (p *Policy) MatchPacket(st *xtables.PacketState) bool {
+	var ret int
+	ip, _ := st.Env.(IPsecPath)
+	if p.Flags&polMatchIn != 0 {
+		ret = -1
+		if ip != nil {
+			ret = p.matchIn(ip.InputSAs(st))
+		}
+	} else {
+		ret = -1
+		if ip != nil {
+			ret = p.matchOut(ip.OutputSAs(st))
+		}
+	}
+	if ret < 0 {
+		return p.Flags&polMatchNone != 0
+	}
+	if p.Flags&polMatchNone != 0 {
+		return false
+	}
+	return ret == 1
+}

@@ -74,3 +74,27 @@ func (s *Socket) Save(b []byte, ctx *xtables.Context) []byte {
 	}
 	return b
 }
+
+// MatchPacket is socket_match (revision 3): the packet's local socket,
+// found by the host (SocketLookup); a listener on a wildcard address
+// counts only with --nowildcard, a non-transparent socket not with
+// --transparent, and --restore-skmark copies the socket's mark to the
+// packet when it counts. A host that cannot look sockets up finds none.
+func (s *Socket) MatchPacket(st *xtables.PacketState) bool {
+	sl, ok := st.Env.(SocketLookup)
+	if !ok {
+		return false
+	}
+	found, wildcard, transparent, mark := sl.LookupSocket(st)
+	if !found {
+		return false
+	}
+	wildcard = wildcard && s.Flags&sockNoWildcard == 0
+	if s.Flags&sockTransparent == 0 {
+		transparent = true
+	}
+	if s.Flags&sockRestoreSkMark != 0 && !wildcard && transparent {
+		st.Mark = mark
+	}
+	return !wildcard && transparent
+}
