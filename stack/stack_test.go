@@ -137,3 +137,37 @@ func TestChains(t *testing.T) {
 		t.Errorf("rule 1 counted %d", got)
 	}
 }
+
+func udp6(src, dst string, sport, dport uint16, payload int) *packet.Headers {
+	h := &packet.Headers{Layers: packet.LayerIPv6 | packet.LayerUDP, Proto: packet.ProtoUDP}
+	h.IPv6 = packet.IPv6{HopLimit: 64, Src: mustAddr(src), Dst: mustAddr(dst)}
+	h.UDP = packet.UDP{SrcPort: sport, DstPort: dport}
+	h.Payload = make([]byte, payload)
+	return h
+}
+
+func frame6(t testing.TB, h *packet.Headers) []byte {
+	t.Helper()
+	b := []byte{2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x86, 0xdd}
+	b, err := h.Append(b, packet.FixAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestIPv6Closed: a closed UDP port answers with ICMPv6 port unreachable
+// from the address the datagram was sent to, to the sender's MAC.
+func TestIPv6Closed(t *testing.T) {
+	h := newHost(t, append(basic, "ip addr add 2001:db8::1/64 dev eth0")...)
+	var c capture
+	h.Emit = c.emit
+	res, err := h.Receive("eth0", frame6(t, udp6("2001:db8::2", "2001:db8::1", 500, 500, 10)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Fate != stack.FateDelivered || len(c.lines) != 1 ||
+		!strings.Contains(c.lines[0], "IP6 2001:db8::1 > 2001:db8::2: ICMP6, destination unreachable, unreachable port") {
+		t.Fatalf("fate %v, emitted %q", res.Fate, c.lines)
+	}
+}
