@@ -100,3 +100,9 @@ func (m *DSCP) Save(b []byte, ctx *xtables.Context) []byte {
 	b = append(b, " --dscp "...)
 	return appendHex02(b, uint64(m.DSCP))
 }
+
+// MatchPacket is dscp_mt/dscp_mt6 (xt_dscp.c): the six DSCP bits.
+func (m *DSCP) MatchPacket(st *xtables.PacketState) bool {
+	ds, ok := dsfield(st)
+	return ok && (ds>>2 == m.DSCP) != (m.Invert != 0)
+}

@@ -112,3 +112,32 @@ func (m *ECN) Save(b []byte, ctx *xtables.Context) []byte {
 	}
 	return b
 }
+
+// MatchPacket is ecn_mt4/ecn_mt6 (xt_ecn.c): the ECN field of the IP
+// header, then the ECE and CWR bits of the TCP header at the transport
+// offset (no fragment check: the rule's -p tcp is all it relies on). A
+// TCP header not all there does not match.
+func (m *ECN) MatchPacket(st *xtables.PacketState) bool {
+	d := pktData(st)
+	if m.Operation&ecnMatchIP != 0 {
+		ds, ok := dsfield(st)
+		if !ok || (ds&3 == m.IPECT) == (m.Invert&ecnMatchIP != 0) {
+			return false
+		}
+	}
+	if m.Operation&(ecnMatchECE|ecnMatchCWR) == 0 {
+		return true
+	}
+	thoff := TransportOffset(st.Family, d)
+	if thoff < 0 || thoff+20 > len(d) {
+		return false
+	}
+	flags := d[thoff+13]
+	if m.Operation&ecnMatchECE != 0 && (flags&0x40 != 0) == (m.Invert&ecnMatchECE != 0) {
+		return false
+	}
+	if m.Operation&ecnMatchCWR != 0 && (flags&0x80 != 0) == (m.Invert&ecnMatchCWR != 0) {
+		return false
+	}
+	return true
+}

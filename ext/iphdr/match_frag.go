@@ -172,3 +172,28 @@ func (m *Frag) Save(b []byte, ctx *xtables.Context) []byte {
 	}
 	return b
 }
+
+// MatchPacket is frag_mt6 (ip6t_frag.c): the fragment header anywhere in
+// the chain.
+func (m *Frag) MatchPacket(st *xtables.PacketState) bool {
+	d := pktData(st)
+	_, ptr, _, err := IPv6FindHdr(d, nexthdrFragment, false)
+	if err != FindOK {
+		if err == FindBadMsg {
+			st.HotDrop = true
+		}
+		return false
+	}
+	if ptr+8 > len(d) {
+		st.HotDrop = true
+		return false
+	}
+	fh := d[ptr : ptr+8]
+	fo := be16(fh[2:])
+	id := be32(fh[4:])
+	return (id >= m.IDs[0] && id <= m.IDs[1]) != (m.InvFlags&fragInvIDs != 0) &&
+		!(m.Flags&fragRes != 0 && (fh[1] != 0 || fo&6 != 0)) &&
+		!(m.Flags&fragFst != 0 && fo&^7 != 0) &&
+		!(m.Flags&fragMF != 0 && fo&1 == 0) &&
+		!(m.Flags&fragNMF != 0 && fo&1 != 0)
+}

@@ -187,3 +187,63 @@ func (m *Opts) Save(b []byte, ctx *xtables.Context) []byte {
 	}
 	return appendOptsList(b, m.Opts)
 }
+
+// MatchPacket is hbh_mt6 (ip6t_hbh.c, for hbh and dst): the header's
+// length, then the options in order ("strict": the listed options must be
+// the first ones, each type and, where given, length).
+func (m *Opts) MatchPacket(st *xtables.PacketState) bool {
+	d := pktData(st)
+	target := nexthdrHop
+	if m.name == "dst" {
+		target = nexthdrDest
+	}
+	_, ptr, _, err := IPv6FindHdr(d, target, false)
+	if err != FindOK {
+		if err == FindBadMsg {
+			st.HotDrop = true
+		}
+		return false
+	}
+	if ptr+2 > len(d) {
+		st.HotDrop = true
+		return false
+	}
+	hdrlen := (int(d[ptr+1]) + 1) * 8
+	if len(d)-ptr < hdrlen {
+		return false // packet smaller than its length field
+	}
+	ret := m.Flags&optsLen == 0 || (m.HdrLen == uint32(hdrlen)) != (m.InvFlags&optsInvLen != 0)
+	if m.Flags&optsOpts == 0 {
+		return ret
+	}
+	ptr += 2
+	hdrlen -= 2
+	n := len(m.Opts)
+	i := 0
+	for ; i < n; i++ {
+		if hdrlen < 1 || ptr >= len(d) {
+			break
+		}
+		typ := d[ptr]
+		if typ != uint8(m.Opts[i]>>8) {
+			return false
+		}
+		optlen := 1
+		if typ != 0 {
+			if hdrlen < 2 || ptr+1 >= len(d) {
+				break
+			}
+			l := d[ptr+1]
+			if spec := m.Opts[i] & 0xff; spec != 0xff && spec != uint16(l) {
+				return false
+			}
+			optlen = int(l) + 2
+		}
+		if (ptr > len(d)-optlen || hdrlen < optlen) && i < n-1 {
+			break
+		}
+		ptr += optlen
+		hdrlen -= optlen
+	}
+	return i == n && ret
+}

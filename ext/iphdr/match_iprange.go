@@ -149,3 +149,31 @@ func (m *IPRange) Save(b []byte, ctx *xtables.Context) []byte {
 	}
 	return b
 }
+
+// MatchPacket is iprange_mt4/iprange_mt6 (xt_iprange.c): outside the
+// range, inverted, fails the match.
+func (m *IPRange) MatchPacket(st *xtables.PacketState) bool {
+	d := pktData(st)
+	var src, dst netip.Addr
+	switch {
+	case st.Family == xtables.IPv6 && len(d) >= 40:
+		src, dst = netip.AddrFrom16([16]byte(d[8:24])), netip.AddrFrom16([16]byte(d[24:40]))
+	case st.Family != xtables.IPv6 && len(d) >= 20:
+		src, dst = netip.AddrFrom4([4]byte(d[12:16])), netip.AddrFrom4([4]byte(d[16:20]))
+	default:
+		return false
+	}
+	if m.Flags&iprangeSrc != 0 {
+		out := src.Compare(m.SrcMin) < 0 || src.Compare(m.SrcMax) > 0
+		if out != (m.Flags&iprangeSrcInv != 0) {
+			return false
+		}
+	}
+	if m.Flags&iprangeDst != 0 {
+		out := dst.Compare(m.DstMin) < 0 || dst.Compare(m.DstMax) > 0
+		if out != (m.Flags&iprangeDstInv != 0) {
+			return false
+		}
+	}
+	return true
+}

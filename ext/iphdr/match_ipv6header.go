@@ -168,3 +168,77 @@ func (m *IPv6Header) Save(b []byte, ctx *xtables.Context) []byte {
 	}
 	return b
 }
+
+// ip6t_ext_hdr of ip6t_ipv6header.c: the extension headers plus ESP.
+func ip6tExtHdr(nh uint8) bool {
+	return isIPv6ExtHdr(nh) || nh == nexthdrESP
+}
+
+// MatchPacket is ipv6header_mt6 (ip6t_ipv6header.c): the set of headers
+// in the chain; exactly that set, or with --soft at least those.
+func (m *IPv6Header) MatchPacket(st *xtables.PacketState) bool {
+	d := pktData(st)
+	if len(d) < 40 {
+		return false
+	}
+	nexthdr := d[6]
+	ptr := 40
+	length := len(d) - ptr
+	var temp uint8
+	for ip6tExtHdr(nexthdr) {
+		if nexthdr == nexthdrNone {
+			temp |= 2 // MASK_NONE
+			break
+		}
+		if length < 2 {
+			return false
+		}
+		if nexthdr == nexthdrESP {
+			temp |= 4 // MASK_ESP
+			break
+		}
+		if ptr+2 > len(d) {
+			st.HotDrop = true
+			return false
+		}
+		var hdrlen int
+		switch nexthdr {
+		case nexthdrFragment:
+			hdrlen = 8
+		case nexthdrAuth:
+			hdrlen = (int(d[ptr+1]) + 2) << 2
+		default:
+			hdrlen = (int(d[ptr+1]) + 1) * 8
+		}
+		switch nexthdr {
+		case nexthdrHop:
+			temp |= 128
+		case nexthdrRouting:
+			temp |= 32
+		case nexthdrFragment:
+			temp |= 16
+		case nexthdrAuth:
+			temp |= 8
+		case nexthdrDest:
+			temp |= 64
+		default:
+			return false
+		}
+		nexthdr = d[ptr]
+		length -= hdrlen
+		ptr += hdrlen
+		if ptr > len(d) {
+			break
+		}
+	}
+	if nexthdr != nexthdrNone && nexthdr != nexthdrESP {
+		temp |= 1 // MASK_PROTO
+	}
+	if m.ModeFlag != 0 {
+		return (temp^m.MatchFlags^m.InvFlags)&m.MatchFlags == 0
+	}
+	if m.InvFlags != 0 {
+		return temp != m.MatchFlags
+	}
+	return temp == m.MatchFlags
+}

@@ -57,3 +57,19 @@ func (m *Length) Save(b []byte, ctx *xtables.Context) []byte {
 	b = append(b, " --length "...)
 	return m.appendRange(b)
 }
+
+// MatchPacket is length_mt/length_mt6 (xt_length.c): the IPv4 total
+// length field, the IPv6 packet's length (skb->len, the header included).
+func (m *Length) MatchPacket(st *xtables.PacketState) bool {
+	d := pktData(st)
+	var n int
+	if st.Family == xtables.IPv6 {
+		n = len(d)
+	} else {
+		if len(d) < 4 {
+			return false
+		}
+		n = int(be16(d[2:]))
+	}
+	return (n >= int(m.Min) && n <= int(m.Max)) != (m.Invert != 0)
+}

@@ -177,3 +177,10 @@ func (m *Realm) Save(b []byte, ctx *xtables.Context) []byte {
 // realmHooks: xt_realm is valid from LOCAL_IN, FORWARD, LOCAL_OUT and
 // POST_ROUTING only.
 const realmHooks = 1<<xtables.HookInput | 1<<xtables.HookForward | 1<<xtables.HookOutput | 1<<xtables.HookPostrouting
+
+// MatchPacket is realm_mt (xt_realm.c): the route's realm (tclassid)
+// under the mask. The twin's routes carry no realm, so it is 0.
+func (m *Realm) MatchPacket(st *xtables.PacketState) bool {
+	const tclassid = 0
+	return (m.ID == tclassid&m.Mask) != (m.Invert != 0)
+}

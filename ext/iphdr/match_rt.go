@@ -208,3 +208,63 @@ func (m *RT) Save(b []byte, ctx *xtables.Context) []byte {
 	}
 	return b
 }
+
+// MatchPacket is rt_mt6 (ip6t_rt.c): segments left, length and type of
+// the routing header, then for type 0 the reserved word and the address
+// list (strict: exactly these, in order; not strict: these among them).
+func (m *RT) MatchPacket(st *xtables.PacketState) bool {
+	d := pktData(st)
+	_, ptr, _, err := IPv6FindHdr(d, nexthdrRouting, false)
+	if err != FindOK {
+		if err == FindBadMsg {
+			st.HotDrop = true
+		}
+		return false
+	}
+	if ptr+4 > len(d) {
+		st.HotDrop = true
+		return false
+	}
+	rh := d[ptr:]
+	hdrlen := (int(rh[1]) + 1) * 8
+	if len(d)-ptr < hdrlen {
+		return false // packet smaller than its length field
+	}
+	segs := uint32(rh[3])
+	ret := (segs >= m.SegsLeft[0] && segs <= m.SegsLeft[1]) != (m.InvFlags&rtInvSgs != 0) &&
+		(m.Flags&rtLen == 0 || (m.HdrLen == uint32(hdrlen)) != (m.InvFlags&rtInvLen != 0)) &&
+		(m.Flags&rtTyp == 0 || (m.Type == uint32(rh[2])) != (m.InvFlags&rtInvTyp != 0))
+	if ret && m.Flags&rtRes != 0 {
+		ret = hdrlen >= 8 && be32(rh[4:]) == 0
+	}
+	if m.Flags&rtFst == 0 {
+		return ret
+	}
+	slots := (hdrlen - 8) / 16
+	if len(m.Addrs) > slots {
+		return false
+	}
+	addr := func(i int) [16]byte { return [16]byte(rh[8+16*i : 24+16*i]) }
+	if m.Flags&rtFstNStrct != 0 {
+		j := 0
+		for i := 0; i < slots && j < len(m.Addrs); i++ {
+			if addr(i) == m.Addrs[j].As16() {
+				j++
+			}
+		}
+		if j == len(m.Addrs) {
+			return ret
+		}
+		return false
+	}
+	i := 0
+	for ; i < len(m.Addrs); i++ {
+		if addr(i) != m.Addrs[i].As16() {
+			break
+		}
+	}
+	if i == len(m.Addrs) && i == slots {
+		return ret
+	}
+	return false
+}

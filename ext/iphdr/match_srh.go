@@ -185,3 +185,79 @@ func (m *SRH) Save(b []byte, ctx *xtables.Context) []byte {
 	}
 	return b
 }
+
+// maskedDiffers is ipv6_masked_addr_cmp != 0.
+func maskedDiffers(b []byte, addr, mask netip.Addr) bool {
+	a, m := addr.As16(), mask.As16()
+	for i := 0; i < 16; i++ {
+		if (b[i]^a[i])&m[i] != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// MatchPacket is srh1_mt6 (ip6t_srh.c): a type 4 routing header whose
+// fields pass every given test; a SID beyond the packet never matches.
+func (m *SRH) MatchPacket(st *xtables.PacketState) bool {
+	d := pktData(st)
+	_, off, _, err := IPv6FindHdr(d, nexthdrRouting, false)
+	if err != FindOK || off+8 > len(d) {
+		return false
+	}
+	srh := d[off : off+8]
+	hdrlen := (int(srh[1]) + 1) * 8
+	if len(d)-off < hdrlen || srh[2] != 4 || srh[3] > srh[4] {
+		return false
+	}
+	// fails reports whether test id fails: its condition, inverted.
+	fails := func(id uint, cond bool) bool {
+		return m.Flags&(1<<id) != 0 && cond == (m.InvFlags&(1<<id) != 0)
+	}
+	segs, last := srh[3], srh[4]
+	if fails(srhOptNextHdr, srh[0] == m.NextHdr) ||
+		fails(srhOptLenEq, srh[1] == m.HdrLen) ||
+		fails(srhOptLenGt, srh[1] > m.HdrLen) ||
+		fails(srhOptLenLt, srh[1] < m.HdrLen) ||
+		fails(srhOptSegsEq, segs == m.SegsLeft) ||
+		fails(srhOptSegsGt, segs > m.SegsLeft) ||
+		fails(srhOptSegsLt, segs < m.SegsLeft) ||
+		fails(srhOptLastEq, last == m.LastEntry) ||
+		fails(srhOptLastGt, last > m.LastEntry) ||
+		fails(srhOptLastLt, last < m.LastEntry) ||
+		fails(srhOptTag, be16(srh[6:]) == m.Tag) {
+		return false
+	}
+	sid := func(i int) []byte {
+		at := off + 8 + 16*i
+		if at+16 > len(d) {
+			return nil
+		}
+		return d[at : at+16]
+	}
+	if m.Flags&(1<<srhOptPSID) != 0 {
+		if segs == last {
+			return false
+		}
+		s := sid(int(segs) + 1)
+		if s == nil || fails(srhOptPSID, !maskedDiffers(s, m.PSIDAddr, m.PSIDMask)) {
+			return false
+		}
+	}
+	if m.Flags&(1<<srhOptNSID) != 0 {
+		if segs == 0 {
+			return false
+		}
+		s := sid(int(segs) - 1)
+		if s == nil || fails(srhOptNSID, !maskedDiffers(s, m.NSIDAddr, m.NSIDMask)) {
+			return false
+		}
+	}
+	if m.Flags&(1<<srhOptLSID) != 0 {
+		s := sid(0)
+		if s == nil || fails(srhOptLSID, !maskedDiffers(s, m.LSIDAddr, m.LSIDMask)) {
+			return false
+		}
+	}
+	return true
+}

@@ -67,3 +67,10 @@ func (m *TOS) Save(b []byte, ctx *xtables.Context) []byte {
 	b = append(b, '/')
 	return appendHex02(b, uint64(m.Mask))
 }
+
+// MatchPacket is tos_mt (xt_dscp.c): the TOS byte or traffic class under
+// the mask.
+func (m *TOS) MatchPacket(st *xtables.PacketState) bool {
+	ds, ok := dsfield(st)
+	return ok && (ds&m.Mask == m.Value) != (m.Invert != 0)
+}

@@ -121,3 +121,28 @@ func (m *TTL) Save(b []byte, ctx *xtables.Context) []byte {
 	b = append(b, ' ')
 	return appendU(b, uint64(m.Value))
 }
+
+// MatchPacket is ttl_mt (ipt_ttl.c) or hl_mt6 (ip6t_hl.c).
+func (m *TTL) MatchPacket(st *xtables.PacketState) bool {
+	d := pktData(st)
+	var v uint8
+	switch {
+	case st.Family == xtables.IPv6 && len(d) >= 8:
+		v = d[7]
+	case st.Family != xtables.IPv6 && len(d) >= 9:
+		v = d[8]
+	default:
+		return false
+	}
+	switch m.Mode {
+	case ttlModeEq:
+		return v == m.Value
+	case ttlModeNe:
+		return v != m.Value
+	case ttlModeLt:
+		return v < m.Value
+	case ttlModeGt:
+		return v > m.Value
+	}
+	return false
+}

@@ -237,3 +237,57 @@ func (m *U32) Save(b []byte, ctx *xtables.Context) []byte {
 	b = append(b, " --u32"...)
 	return m.appendU32(b)
 }
+
+// MatchPacket is u32_mt (xt_u32.c): every test's value must be in one of
+// its ranges; a read past the packet fails the whole match (before the
+// inversion).
+func (m *U32) MatchPacket(st *xtables.PacketState) bool {
+	return u32Match(m.Tests, pktData(st)) != (m.Invert != 0)
+}
+
+func u32Match(tests []U32Test, d []byte) bool {
+	n := uint32(len(d))
+	for ti := range tests {
+		t := &tests[ti]
+		if len(t.Location) == 0 {
+			return false
+		}
+		var at uint32
+		pos := t.Location[0].Number
+		if n < 4 || pos > n-4 {
+			return false
+		}
+		val := be32(d[pos:])
+		for _, l := range t.Location[1:] {
+			switch l.NextOp {
+			case u32And:
+				val &= l.Number
+			case u32LeftSh:
+				val <<= l.Number & 31 // the x86 shift the kernel compiles to
+			case u32RightSh:
+				val >>= l.Number & 31
+			case u32At:
+				if at+val < at {
+					return false
+				}
+				at += val
+				pos = l.Number
+				if at+4 < at || n < at+4 || pos > n-at-4 {
+					return false
+				}
+				val = be32(d[at+pos:])
+			}
+		}
+		ok := false
+		for _, v := range t.Value {
+			if v.Min <= val && val <= v.Max {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}

@@ -54,3 +54,18 @@ func (a *AH) Save(b []byte, ctx *xtables.Context) []byte {
 	}
 	return appendSaveRange(b, "--ahspi", uint64(a.Spis[0]), uint64(a.Spis[1]), a.InvFlags&ahInvSPI != 0)
 }
+
+// MatchPacket is ah_mt of ipt_ah.c: the SPI of the 12-byte header at the
+// transport offset.
+func (a *AH) MatchPacket(st *xtables.PacketState) bool {
+	in := nftPktinfo(st)
+	if in.fragoff != 0 {
+		return false
+	}
+	ah := in.header(12)
+	if ah == nil {
+		st.HotDrop = true
+		return false
+	}
+	return inRange32(a.Spis[0], a.Spis[1], be32(ah[4:]), a.InvFlags&ahInvSPI != 0)
+}

@@ -1,6 +1,9 @@
 package l4
 
-import "github.com/iptwin/iptwin/xtables"
+import (
+	"github.com/iptwin/iptwin/ext/iphdr"
+	"github.com/iptwin/iptwin/xtables"
+)
 
 // ah match for IPv6 (libip6t_ah.c, struct ip6t_ah): an extension header
 // match, so no -p needed; spi, header length and reserved field.
@@ -95,4 +98,30 @@ func (a *AH6) Save(b []byte, ctx *xtables.Context) []byte {
 		b = append(b, " --ahres"...)
 	}
 	return b
+}
+
+// MatchPacket is ah_mt6 (ip6t_ah.c): the AH header wherever it is in the
+// extension header chain (no protocol needed); a chain that runs past the
+// packet drops it.
+func (a *AH6) MatchPacket(st *xtables.PacketState) bool {
+	if st.Pkt == nil {
+		return false
+	}
+	d := st.Pkt.Data
+	_, ptr, _, err := iphdr.IPv6FindHdr(d, 51, false)
+	if err != iphdr.FindOK {
+		if err == iphdr.FindBadMsg {
+			st.HotDrop = true
+		}
+		return false
+	}
+	if ptr+12 > len(d) {
+		st.HotDrop = true
+		return false
+	}
+	ah := d[ptr : ptr+12]
+	hdrlen := (uint32(ah[1]) + 2) << 2
+	return inRange32(a.Spis[0], a.Spis[1], be32(ah[4:]), a.InvFlags&ah6InvSPI != 0) &&
+		(a.HdrLen == 0 || (a.HdrLen == hdrlen) != (a.InvFlags&ah6InvLen != 0)) &&
+		!(a.HdrRes != 0 && be16(ah[2:]) != 0)
 }

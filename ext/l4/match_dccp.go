@@ -189,3 +189,85 @@ func (d *DCCP) Save(b []byte, ctx *xtables.Context) []byte {
 	}
 	return b
 }
+
+// dccpHdrLen is __dccp_hdr_len: the generic header (12 bytes), the
+// extended sequence number (4) when X is set, and the type's own part.
+func dccpHdrLen(dh []byte) int {
+	n := 12
+	if dh[8]&1 != 0 {
+		n += 4
+	}
+	switch typ := dh[8] >> 1 & 0xf; typ {
+	case 2: // DATA
+	case 3, 4, 5, 6, 8, 9: // ACK, DATAACK, CLOSEREQ, CLOSE, SYNC, SYNCACK
+		n += 8
+	case 0: // REQUEST
+		n += 4
+	default: // RESPONSE, RESET and the invalid types: a reset's size
+		n += 12
+	}
+	return n
+}
+
+// dccpOptionFound is dccp_find_option.
+func dccpOptionFound(in *pktinfo, dh []byte, option uint8) (found, drop bool) {
+	hl := dccpHdrLen(dh)
+	doff := int(dh[4]) * 4
+	if doff < hl {
+		return false, true
+	}
+	optlen := doff - hl
+	if optlen == 0 {
+		return false, false
+	}
+	op := in.at(in.thoff+hl, optlen)
+	if op == nil {
+		return false, true
+	}
+	for i := 0; i < optlen; {
+		if op[i] == option {
+			return true, false
+		}
+		if op[i] < 2 || i == optlen-1 {
+			i++
+			continue
+		}
+		if op[i+1] == 0 {
+			i++
+		} else {
+			i += int(op[i+1])
+		}
+	}
+	return false, false
+}
+
+// MatchPacket is dccp_mt (xt_dccp.c): each given option in turn, the
+// option search last (it may drop the packet).
+func (d *DCCP) MatchPacket(st *xtables.PacketState) bool {
+	in := nftPktinfo(st)
+	if in.fragoff != 0 {
+		return false
+	}
+	dh := in.header(12)
+	if dh == nil {
+		st.HotDrop = true
+		return false
+	}
+	check := func(bit uint16, cond bool) bool {
+		return d.Flags&bit == 0 || cond != (d.InvFlags&bit != 0)
+	}
+	sport, dport := be16(dh), be16(dh[2:])
+	if !check(dccpSrcPorts, sport >= d.Spts[0] && sport <= d.Spts[1]) ||
+		!check(dccpDestPorts, dport >= d.Dpts[0] && dport <= d.Dpts[1]) ||
+		!check(dccpType, d.TypeMask&(1<<(dh[8]>>1&0xf)) != 0) {
+		return false
+	}
+	if d.Flags&dccpOption == 0 {
+		return true
+	}
+	found, drop := dccpOptionFound(&in, dh, d.Option)
+	if drop {
+		st.HotDrop = true
+	}
+	return found != (d.InvFlags&dccpOption != 0)
+}

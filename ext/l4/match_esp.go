@@ -57,3 +57,17 @@ func (e *ESP) Save(b []byte, ctx *xtables.Context) []byte {
 	}
 	return appendSaveRange(b, "--espspi", uint64(e.Spis[0]), uint64(e.Spis[1]), e.InvFlags&espInvSPI != 0)
 }
+
+// MatchPacket is esp_mt (xt_esp.c): the SPI of the 8-byte header.
+func (e *ESP) MatchPacket(st *xtables.PacketState) bool {
+	in := nftPktinfo(st)
+	if in.fragoff != 0 {
+		return false
+	}
+	eh := in.header(8)
+	if eh == nil {
+		st.HotDrop = true
+		return false
+	}
+	return inRange32(e.Spis[0], e.Spis[1], be32(eh), e.InvFlags&espInvSPI != 0)
+}

@@ -70,3 +70,20 @@ func (m *ICMP) Save(b []byte, ctx *xtables.Context) []byte {
 	}
 	return b
 }
+
+// MatchPacket is icmp_match (ip_tables.c): type 0xFF is any type; a
+// later fragment never matches and a header shorter than 8 bytes drops
+// the packet.
+func (m *ICMP) MatchPacket(st *xtables.PacketState) bool {
+	in := nftPktinfo(st)
+	if in.fragoff != 0 {
+		return false
+	}
+	ic := in.header(8)
+	if ic == nil {
+		st.HotDrop = true
+		return false
+	}
+	ok := m.Type == 0xFF || ic[0] == m.Type && ic[1] >= m.Code[0] && ic[1] <= m.Code[1]
+	return ok != (m.InvFlags&icmpInv != 0)
+}

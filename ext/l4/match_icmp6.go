@@ -68,3 +68,18 @@ func (m *ICMP6) Save(b []byte, ctx *xtables.Context) []byte {
 	}
 	return b
 }
+
+// MatchPacket is icmp6_match (ip6_tables.c): no "any" type here.
+func (m *ICMP6) MatchPacket(st *xtables.PacketState) bool {
+	in := nftPktinfo(st)
+	if in.fragoff != 0 {
+		return false
+	}
+	ic := in.header(8)
+	if ic == nil {
+		st.HotDrop = true
+		return false
+	}
+	ok := ic[0] == m.Type && ic[1] >= m.Code[0] && ic[1] <= m.Code[1]
+	return ok != (m.InvFlags&icmp6Inv != 0)
+}

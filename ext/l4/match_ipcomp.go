@@ -83,3 +83,18 @@ func (p *IPComp) Save(b []byte, ctx *xtables.Context) []byte {
 	}
 	return b
 }
+
+// MatchPacket is comp_mt (xt_ipcomp.c): the 16-bit CPI of the 4-byte
+// header against the range; --compres is not checked by the kernel.
+func (p *IPComp) MatchPacket(st *xtables.PacketState) bool {
+	in := nftPktinfo(st)
+	if in.fragoff != 0 {
+		return false
+	}
+	ch := in.header(4)
+	if ch == nil {
+		st.HotDrop = true
+		return false
+	}
+	return inRange32(p.Spis[0], p.Spis[1], uint32(be16(ch[2:])), p.InvFlags&ipcompInvSPI != 0)
+}

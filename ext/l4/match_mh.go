@@ -146,3 +146,18 @@ func (m *MH) Save(b []byte, ctx *xtables.Context) []byte {
 	}
 	return appendSaveRange(b, "--mh-type", uint64(m.Types[0]), uint64(m.Types[1]), m.InvFlags&mhInvType != 0)
 }
+
+// MatchPacket is mh_mt6 (ip6t_mh.c): a mobility header whose payload
+// protocol is not "no next header" is dropped.
+func (m *MH) MatchPacket(st *xtables.PacketState) bool {
+	in := nftPktinfo(st)
+	if in.fragoff != 0 {
+		return false
+	}
+	mh := in.header(6)
+	if mh == nil || mh[0] != 59 {
+		st.HotDrop = true
+		return false
+	}
+	return (mh[2] >= m.Types[0] && mh[2] <= m.Types[1]) != (m.InvFlags&mhInvType != 0)
+}

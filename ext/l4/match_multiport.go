@@ -227,3 +227,47 @@ func (m *Multiport) Save(b []byte, ctx *xtables.Context) []byte {
 	}
 	return m.appendList(b, ctx, true)
 }
+
+// MatchPacket is multiport_mt (xt_multiport.c, ports_match_v1): the first
+// entry that contains a port decides, inverted; none gives the inversion.
+func (m *Multiport) MatchPacket(st *xtables.PacketState) bool {
+	in := nftPktinfo(st)
+	if in.fragoff != 0 {
+		return false
+	}
+	pp := in.header(4)
+	if pp == nil {
+		st.HotDrop = true
+		return false
+	}
+	src, dst := be16(pp), be16(pp[2:])
+	inv := m.Invert != 0
+	n := int(m.Count)
+	if n > multiPorts {
+		n = multiPorts
+	}
+	for i := 0; i < n; i++ {
+		s, e := m.Ports[i], m.Ports[i]
+		if m.PFlags[i] != 0 {
+			i++
+			if i < multiPorts {
+				e = m.Ports[i]
+			}
+		}
+		switch m.Flags {
+		case mpSource:
+			if src >= s && src <= e {
+				return !inv
+			}
+		case mpDest:
+			if dst >= s && dst <= e {
+				return !inv
+			}
+		case mpEither:
+			if src >= s && src <= e || dst >= s && dst <= e {
+				return !inv
+			}
+		}
+	}
+	return inv
+}

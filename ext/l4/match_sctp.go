@@ -384,3 +384,93 @@ func (s *SCTP) Save(b []byte, ctx *xtables.Context) []byte {
 	}
 	return b
 }
+
+// sctpMatchFlags is match_flags: the flag rule given for the chunk type
+// (the first one), else any flags.
+func (s *SCTP) sctpMatchFlags(typ, flags uint8) bool {
+	n := int(s.FlagCount)
+	if n > sctpNumFlags {
+		n = sctpNumFlags
+	}
+	for i := 0; i < n; i++ {
+		if s.FlagInfo[i].ChunkType == typ {
+			return flags&s.FlagInfo[i].FlagMask == s.FlagInfo[i].Flag
+		}
+	}
+	return true
+}
+
+// matchChunks is match_packet of xt_sctp.c: the chunks from off on, each
+// padded to 4 bytes; a chunk header past the end or of length 0 drops the
+// packet.
+func (s *SCTP) matchChunks(in *pktinfo, off int) (ok, drop bool) {
+	var left [64]uint32 // the chunk types "all" still waits for
+	if s.ChunkMatchType == sctpMatchAll {
+		left = s.ChunkMap
+	}
+	for {
+		sch := in.at(off, 4)
+		if sch == nil || be16(sch[2:]) == 0 {
+			return false, true
+		}
+		typ, flags := sch[0], sch[1]
+		off += (int(be16(sch[2:])) + 3) &^ 3
+		if s.chunkIsSet(uint(typ)) {
+			switch s.ChunkMatchType {
+			case sctpMatchAny:
+				if s.sctpMatchFlags(typ, flags) {
+					return true, false
+				}
+			case sctpMatchAll:
+				if s.sctpMatchFlags(typ, flags) {
+					left[typ/32] &^= 1 << (typ % 32)
+				}
+			case sctpMatchOnly:
+				if !s.sctpMatchFlags(typ, flags) {
+					return false, false
+				}
+			}
+		} else if s.ChunkMatchType == sctpMatchOnly {
+			return false, false
+		}
+		if off >= len(in.data) {
+			break
+		}
+	}
+	switch s.ChunkMatchType {
+	case sctpMatchAll:
+		return left == [64]uint32{}, false
+	case sctpMatchOnly:
+		return true, false
+	}
+	return false, false
+}
+
+// MatchPacket is sctp_mt (xt_sctp.c): ports, then the chunks.
+func (s *SCTP) MatchPacket(st *xtables.PacketState) bool {
+	in := nftPktinfo(st)
+	if in.fragoff != 0 {
+		return false
+	}
+	sh := in.header(12)
+	if sh == nil {
+		st.HotDrop = true
+		return false
+	}
+	check := func(bit uint32, cond bool) bool {
+		return s.Flags&bit == 0 || cond != (s.InvFlags&bit != 0)
+	}
+	sport, dport := be16(sh), be16(sh[2:])
+	if !check(sctpSrcPorts, sport >= s.Spts[0] && sport <= s.Spts[1]) ||
+		!check(sctpDestPorts, dport >= s.Dpts[0] && dport <= s.Dpts[1]) {
+		return false
+	}
+	if s.Flags&sctpChunkTypes == 0 {
+		return true
+	}
+	ok, drop := s.matchChunks(&in, in.thoff+12)
+	if drop {
+		st.HotDrop = true
+	}
+	return ok != (s.InvFlags&sctpChunkTypes != 0)
+}

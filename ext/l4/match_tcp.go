@@ -62,6 +62,7 @@ type TCP struct {
 	Inv             uint8
 	seen            uint8
 	native          bool // rebuilt from nft payload expressions
+	nftWord         bool // native: both ports compared as one 32-bit word
 }
 
 var tcpFlagNames = []struct {

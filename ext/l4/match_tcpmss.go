@@ -64,3 +64,48 @@ func (m *TCPMSS) Save(b []byte, ctx *xtables.Context) []byte {
 	b = append(b, " --mss "...)
 	return m.appendRange(b)
 }
+
+// MatchPacket is tcpmss_mt (xt_tcpmss.c). It has no fragment check: it
+// reads whatever is at the transport offset. No MSS option gives the
+// inversion; a header or options not all there drop the packet.
+func (m *TCPMSS) MatchPacket(st *xtables.PacketState) bool {
+	in := nftPktinfo(st)
+	th := in.header(20)
+	if th == nil {
+		st.HotDrop = true
+		return false
+	}
+	doff := int(th[12]>>4) * 4
+	if doff < 20 {
+		st.HotDrop = true
+		return false
+	}
+	optlen := doff - 20
+	op := in.at(in.thoff+20, optlen)
+	if op == nil {
+		st.HotDrop = true
+		return false
+	}
+	inv := m.Invert != 0
+	for i := 0; i < optlen; {
+		if op[i] == 2 && optlen-i >= 4 && op[i+1] == 4 {
+			mss := be16(op[i+2:])
+			return (mss >= m.MssMin && mss <= m.MssMax) != inv
+		}
+		if op[i] < 2 {
+			i++
+			continue
+		}
+		var l byte
+		if i+1 < optlen {
+			l = op[i+1]
+		} else if b := in.at(in.thoff+20+i+1, 1); b != nil {
+			l = b[0] // the kernel reads past the options here
+		}
+		if l == 0 {
+			l = 1
+		}
+		i += int(l)
+	}
+	return inv
+}

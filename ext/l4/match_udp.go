@@ -42,6 +42,7 @@ type UDP struct {
 	Spts, Dpts [2]uint16
 	Inv        uint8
 	native     bool // rebuilt from nft payload expressions
+	nftWord    bool // native: both ports compared as one 32-bit word
 }
 
 func (u *UDP) Parse(c *xtables.OptionCall) error {

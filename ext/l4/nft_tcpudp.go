@@ -28,14 +28,15 @@ func rebuildRange(ports *[2]uint16, inv *bool, r [2]uint16, invert bool) {
 }
 
 // rebuildPorts applies add_nft_tcpudp's comparisons to acc's ports and
-// says whether any comparison was made.
-func rebuildPorts(sp, dp *[2]uint16, invS, invD *bool, spts, dpts [2]uint16, is, id bool) bool {
+// says whether any comparison was made, and whether it was the one 32-bit
+// comparison of both ports (word), which the packet path must evaluate as
+// one (inverted, it is "not both").
+func rebuildPorts(sp, dp *[2]uint16, invS, invD *bool, spts, dpts [2]uint16, is, id bool) (emitted, word bool) {
 	if spts[0] != 0 && spts[0] == spts[1] && dpts[0] != 0 && dpts[0] == dpts[1] && is == id {
 		*sp, *dp = spts, dpts // one 32-bit comparison of both ports
 		*invS, *invD = *invS || is, *invD || is
-		return true
+		return true, true
 	}
-	emitted := false
 	if spts[0] != 0 || spts[1] < 0xffff {
 		rebuildRange(sp, invS, spts, is)
 		emitted = true
@@ -44,7 +45,7 @@ func rebuildPorts(sp, dp *[2]uint16, invS, invD *bool, spts, dpts [2]uint16, is,
 		rebuildRange(dp, invD, dpts, id)
 		emitted = true
 	}
-	return emitted
+	return emitted, false
 }
 
 func (t *TCP) allZero() bool {
@@ -80,8 +81,8 @@ func (t *TCP) NFTRebuild(acc xtables.MatchInfo) (xtables.MatchInfo, bool) {
 		emitted = true
 	}
 	invS, invD := out.Inv&tcpInvSrcPt != 0, out.Inv&tcpInvDstPt != 0
-	if rebuildPorts(&out.Spts, &out.Dpts, &invS, &invD, t.Spts, t.Dpts, t.Inv&tcpInvSrcPt != 0, t.Inv&tcpInvDstPt != 0) {
-		emitted = true
+	if e, word := rebuildPorts(&out.Spts, &out.Dpts, &invS, &invD, t.Spts, t.Dpts, t.Inv&tcpInvSrcPt != 0, t.Inv&tcpInvDstPt != 0); e {
+		emitted, out.nftWord = true, word
 	}
 	if invS {
 		out.Inv |= tcpInvSrcPt
@@ -119,9 +120,11 @@ func (u *UDP) NFTRebuild(acc xtables.MatchInfo) (xtables.MatchInfo, bool) {
 		out = UDP{Spts: [2]uint16{0, 0xffff}, Dpts: [2]uint16{0, 0xffff}}
 	}
 	invS, invD := out.Inv&udpInvSrcPt != 0, out.Inv&udpInvDstPt != 0
-	if !rebuildPorts(&out.Spts, &out.Dpts, &invS, &invD, u.Spts, u.Dpts, u.Inv&udpInvSrcPt != 0, u.Inv&udpInvDstPt != 0) {
+	e, word := rebuildPorts(&out.Spts, &out.Dpts, &invS, &invD, u.Spts, u.Dpts, u.Inv&udpInvSrcPt != 0, u.Inv&udpInvDstPt != 0)
+	if !e {
 		return acc, true
 	}
+	out.nftWord = word
 	if invS {
 		out.Inv |= udpInvSrcPt
 	}

@@ -1,6 +1,7 @@
 package meta
 
 import (
+	"net/netip"
 	"strings"
 
 	"github.com/iptwin/iptwin/xtables"
@@ -200,4 +201,72 @@ func (m *AddrType) Check(ctx *xtables.Context) error {
 		}
 	}
 	return nil
+}
+
+// XT_ADDRTYPE_* bits (1 << RTN_*).
+const (
+	addrtypeUnspec      = 1 << xtables.RTNUnspec
+	addrtypeUnicast     = 1 << xtables.RTNUnicast
+	addrtypeLocal       = 1 << xtables.RTNLocal
+	addrtypeAnycast     = 1 << xtables.RTNAnycast
+	addrtypeMulticast   = 1 << xtables.RTNMulticast
+	addrtypeUnreachable = 1 << xtables.RTNUnreachable
+)
+
+// MatchPacket is addrtype_mt_v1 (xt_addrtype.c). IPv4: the address's
+// route type (inet_dev_addr_type, through Env.AddrType) must be one of
+// the given ones. IPv6 (match_type6): every given one of multicast,
+// unicast and unspecified must hold of the address itself, and one of
+// local, anycast and unreachable of its route.
+func (m *AddrType) MatchPacket(st *xtables.PacketState) bool {
+	src, dst, ok := packetAddrs(st)
+	if !ok {
+		return false
+	}
+	dev := ""
+	if m.Flags&addrtypeLimitIn != 0 {
+		dev = st.In
+	} else if m.Flags&addrtypeLimitOut != 0 {
+		dev = st.Out
+	}
+	if m.Source != 0 && m.matchType(st, src, dev, m.Source) == (m.Flags&addrtypeInvSrc != 0) {
+		return false
+	}
+	if m.Dest != 0 && m.matchType(st, dst, dev, m.Dest) == (m.Flags&addrtypeInvDst != 0) {
+		return false
+	}
+	return true
+}
+
+func (m *AddrType) matchType(st *xtables.PacketState, a netip.Addr, dev string, mask uint16) bool {
+	if st.Family != xtables.IPv6 {
+		t := st.Env.AddrType(a, dev)
+		return t >= 0 && t < 16 && mask&(1<<t) != 0
+	}
+	if mask&addrtypeMulticast != 0 && !a.IsMulticast() {
+		return false
+	}
+	// ipv6_addr_type: IPV6_ADDR_UNICAST is every address but multicast,
+	// :: and the IPv4-mapped ones.
+	if mask&addrtypeUnicast != 0 && (a.IsMulticast() || a.IsUnspecified() || a.Is4In6()) {
+		return false
+	}
+	if mask&addrtypeUnspec != 0 && !a.IsUnspecified() {
+		return false
+	}
+	if mask&(addrtypeLocal|addrtypeAnycast|addrtypeUnreachable) == 0 {
+		return true
+	}
+	// match_lookup_rt6: the route to the address (restricted to dev when
+	// one is given) as Env.AddrType reports its type.
+	var got uint16
+	switch st.Env.AddrType(a, dev) {
+	case xtables.RTNLocal:
+		got = addrtypeLocal
+	case xtables.RTNAnycast:
+		got = addrtypeAnycast
+	case xtables.RTNUnreachable, xtables.RTNProhibit, xtables.RTNBlackhole, xtables.RTNThrow:
+		got = addrtypeUnreachable
+	}
+	return mask&got != 0
 }

@@ -44,3 +44,6 @@ func (m *Comment) Save(b []byte, ctx *xtables.Context) []byte {
 	b = append(b, " --comment"...)
 	return appendSaveString(b, m.Comment)
 }
+
+// MatchPacket: a comment always matches (xt_comment.c).
+func (m *Comment) MatchPacket(st *xtables.PacketState) bool { return true }

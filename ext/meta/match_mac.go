@@ -50,3 +50,13 @@ func (m *MAC) Save(b []byte, ctx *xtables.Context) []byte {
 func (m *MAC) Check(ctx *xtables.Context) error {
 	return checkHooks(ctx, 1<<xtables.HookPrerouting|1<<xtables.HookInput|1<<xtables.HookForward)
 }
+
+// MatchPacket is mac_mt (xt_mac.c): the frame's source address; a packet
+// without an Ethernet header (locally generated, or from the loopback
+// device) never matches, inverted or not.
+func (m *MAC) MatchPacket(st *xtables.PacketState) bool {
+	if len(st.MAC) < 14 || st.In == "lo" {
+		return false
+	}
+	return ([6]byte(st.MAC[6:12]) == m.SrcAddr) != m.Invert
+}

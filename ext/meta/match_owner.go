@@ -177,3 +177,29 @@ func (m *Owner) Check(ctx *xtables.Context) error {
 	}
 	return checkHooks(ctx, 1<<xtables.HookOutput|1<<xtables.HookPostrouting)
 }
+
+// MatchPacket is owner_mt (xt_owner.c, revision 1). Without a local
+// socket the match holds only when every option given is inverted (so
+// --suppl-groups, never inverted, fails it). The socket's supplementary
+// groups are not known to the twin: --suppl-groups adds nothing.
+func (m *Owner) MatchPacket(st *xtables.PacketState) bool {
+	if !st.HasSock {
+		return m.Match^m.Invert == 0
+	}
+	if m.Match&m.Invert&ownerSocket != 0 {
+		return false // a socket, and ! --socket-exists
+	}
+	if m.Match&ownerUID != 0 {
+		in := st.UID >= m.UIDMin && st.UID <= m.UIDMax
+		if in == (m.Invert&ownerUID != 0) {
+			return false
+		}
+	}
+	if m.Match&ownerGID != 0 {
+		in := st.GID >= m.GIDMin && st.GID <= m.GIDMax
+		if in == (m.Invert&ownerGID != 0) {
+			return false
+		}
+	}
+	return true
+}

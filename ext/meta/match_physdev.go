@@ -140,3 +140,15 @@ func (m *Physdev) Check(ctx *xtables.Context) error {
 	}
 	return nil
 }
+
+// MatchPacket is physdev_mt (xt_physdev.c) for a host without bridges:
+// no packet has bridge port information, so the match holds exactly when
+// every option given is inverted.
+func (m *Physdev) MatchPacket(st *xtables.PacketState) bool {
+	for _, op := range [...]uint8{physdevOpBridged, physdevOpIsIn, physdevOpIsOut, physdevOpIn, physdevOpOut} {
+		if m.Bitmask&op != 0 && m.Invert&op == 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -91,3 +91,22 @@ func (m *PktType) Save(b []byte, ctx *xtables.Context) []byte {
 	b = append(b, " --pkt-type "...)
 	return m.appendType(b)
 }
+
+// MatchPacket is pkttype_mt (xt_pkttype.c): a looped-back packet counts
+// as multicast (IPv4 multicast destination, or any IPv6 one) or else
+// broadcast.
+func (m *PktType) MatchPacket(st *xtables.PacketState) bool {
+	_, dst, _ := packetAddrs(st)
+	typ := skbPktType(st, dst)
+	if typ == packetLoopback {
+		switch {
+		case st.Family == xtables.IPv4 && dst.IsMulticast():
+			typ = packetMulticast
+		case st.Family == xtables.IPv6:
+			typ = packetMulticast
+		default:
+			typ = packetBroadcast
+		}
+	}
+	return (typ == m.PktType) != m.Invert
+}
