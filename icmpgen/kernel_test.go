@@ -89,7 +89,7 @@ var routeTypes = map[string]int{"local": xtables.RTNLocal, "broadcast": xtables.
 
 // options parses the model's key=value words into Options; rtype is the
 // reject type and mtu the too-big MTU.
-func options(words []string) (o icmpgen.Options, rtype xtables.RejectType, mtu int, err error) {
+func options(words []string) (o icmpgen.Options, rtype xtables.RejectType, mtu int, limit int64, err error) {
 	for _, w := range words {
 		k, v, _ := strings.Cut(w, "=")
 		switch k {
@@ -109,6 +109,10 @@ func options(words []string) (o icmpgen.Options, rtype xtables.RejectType, mtu i
 			o.MTU = 0
 		case "rt":
 			o.RouteType = routeTypes[v]
+		case "limit":
+			var n int
+			n, err = strconv.Atoi(v)
+			limit = int64(n) * 1e6
 		case "type":
 			var ok bool
 			if rtype, ok = rejectNames[v]; !ok {
@@ -142,55 +146,92 @@ func masked(o *icmpgen.Options, kind string, got []byte) {
 	}
 }
 
-// regenerate runs the model of c on its trigger.
-func regenerate(c *kcase) ([]byte, bool, error) {
-	if len(c.model) == 0 || len(c.send) != 1 {
-		return nil, false, fmt.Errorf("want a model and one trigger")
+// expected runs the model of c on its triggers and returns what the
+// kernel should have sent, in order. With limit=N (ms) the triggers are
+// 10 ms apart at most and go through a Limiter with that interval.
+func expected(c *kcase) ([][]byte, error) {
+	if len(c.model) == 0 || len(c.send) == 0 {
+		return nil, fmt.Errorf("want a model and a trigger")
 	}
-	var p packet.Packet
-	if err := p.Decode(c.send[0]); err != nil {
-		return nil, false, fmt.Errorf("trigger: %v", err)
-	}
-	o, rtype, mtu, err := options(c.model[1:])
+	o, rtype, mtu, limit, err := options(c.model[1:])
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	for _, w := range c.model[1:] {
-		if w == "fwd" {
-			// At FORWARD the TTL or hop limit is already decremented
-			// (ip_forward, ip6_forward).
-			p.SetTTL(ttlOf(&p) - 1)
+	if limit == 0 && len(c.send) != 1 {
+		return nil, fmt.Errorf("%d triggers without limit=", len(c.send))
+	}
+	var lim *icmpgen.Limiter
+	if limit > 0 {
+		lim = icmpgen.NewLimiter(func() uint32 { return 1 })
+		lim.RateLimit4, lim.RateLimit6 = limit, limit
+	}
+	var out [][]byte
+	for i, trig := range c.send {
+		var p packet.Packet
+		if err := p.Decode(trig); err != nil {
+			return nil, fmt.Errorf("trigger: %v", err)
 		}
+		kind := c.model[0]
+		if kind == "reject" && rtype == xtables.RejectTCPReset {
+			kind = "reject-rst"
+		}
+		if len(out) < len(c.recv) {
+			masked(&o, kind, c.recv[len(out)])
+		}
+		for _, w := range c.model[1:] {
+			if w == "fwd" {
+				// At FORWARD the TTL or hop limit is already decremented
+				// (ip_forward, ip6_forward).
+				p.SetTTL(ttlOf(&p) - 1)
+			}
+		}
+		got, ok, err := build(c.model[0], &p, rtype, mtu, o)
+		if err != nil || !ok {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if lim != nil {
+			var q packet.Packet
+			q.Decode(got)
+			m := icmpgen.Msg{V6: q.IsIPv6(), Type: q.ICMP.Type, Code: q.ICMP.Code, Dst: q.Dst(), PrefixLen: 64}
+			if !lim.Allow(int64(i)*2e6, m) {
+				continue
+			}
+		}
+		out = append(out, got)
 	}
-	kind := c.model[0]
-	if kind == "reject" && rtype == xtables.RejectTCPReset {
-		kind = "reject-rst"
-	}
-	if len(c.recv) > 0 {
-		masked(&o, kind, c.recv[0])
-	}
+	return out, nil
+}
+
+// build runs one builder.
+func build(kind string, p *packet.Packet, rtype xtables.RejectType, mtu int, o icmpgen.Options) ([]byte, bool, error) {
 	buf := make([]byte, 0, 1500)
-	var out []byte
-	var ok bool
-	switch c.model[0] {
+	switch kind {
 	case "reject":
-		out, ok = icmpgen.Reject(buf, &p, rtype, o)
+		out, ok := icmpgen.Reject(buf, p, rtype, o)
+		return out, ok, nil
 	case "stack-reset":
-		out, ok = icmpgen.StackReset(buf, &p, o)
+		out, ok := icmpgen.StackReset(buf, p, o)
+		return out, ok, nil
 	case "port-unreach":
-		out, ok = icmpgen.PortUnreachable(buf, &p, o)
+		out, ok := icmpgen.PortUnreachable(buf, p, o)
+		return out, ok, nil
 	case "proto-unreach":
-		out, ok = icmpgen.ProtoUnreachable(buf, &p, o)
+		out, ok := icmpgen.ProtoUnreachable(buf, p, o)
+		return out, ok, nil
 	case "time-exceeded":
-		out, ok = icmpgen.TimeExceeded(buf, &p, o)
+		out, ok := icmpgen.TimeExceeded(buf, p, o)
+		return out, ok, nil
 	case "too-big":
-		out, ok = icmpgen.TooBig(buf, &p, mtu, o)
+		out, ok := icmpgen.TooBig(buf, p, mtu, o)
+		return out, ok, nil
 	case "echo":
-		out, ok = icmpgen.EchoReply(buf, &p, o)
-	default:
-		return nil, false, fmt.Errorf("unknown model %q", c.model[0])
+		out, ok := icmpgen.EchoReply(buf, p, o)
+		return out, ok, nil
 	}
-	return out, ok, nil
+	return nil, false, fmt.Errorf("unknown model %q", kind)
 }
 
 // TestKernel regenerates every recorded answer from its trigger and
@@ -209,37 +250,32 @@ func TestKernel(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Run(c.name, func(t *testing.T) {
-			got, ok, err := regenerate(c)
+			want, err := expected(c)
 			if err != nil {
 				t.Fatal(err)
 			}
-			switch {
-			case len(c.recv) == 0 && ok:
-				t.Fatalf("the kernel sent nothing, the model sends\n%s", dump(got))
-			case len(c.recv) == 0:
-				return
-			case len(c.recv) > 1:
-				t.Fatalf("the kernel sent %d packets", len(c.recv))
-			case !ok:
-				t.Fatalf("the model sends nothing, the kernel sent\n%s", dump(c.recv[0]))
+			if len(want) != len(c.recv) {
+				for _, w := range want {
+					t.Logf("model  %s", dump(w))
+				}
+				for _, r := range c.recv {
+					t.Logf("kernel %s", dump(r))
+				}
+				t.Fatalf("model sends %d packets, the kernel sent %d", len(want), len(c.recv))
 			}
-			want := c.recv[0]
-			if c.at == "lo" {
-				want = loopbackChecksum(t, want, got)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("model and kernel differ:\nmodel  %s\nkernel %s", dump(got), dump(c.recv[0]))
+			for i, got := range want {
+				kernel := c.recv[i]
+				if c.at == "lo" {
+					kernel = loopbackChecksum(t, kernel, got)
+				}
+				if !bytes.Equal(got, kernel) {
+					t.Errorf("packet %d: model and kernel differ:\nmodel  %s\nkernel %s", i, dump(got), dump(c.recv[i]))
+				}
 			}
 		})
 	}
 }
 
-// loopbackChecksum handles the one field a capture on lo does not show
-// as it would be on a wire: a TCP segment the kernel built with
-// CHECKSUM_PARTIAL (nf_send_reset) crosses lo with only the pseudo-header
-// sum in its checksum field, since lo never completes it. It checks that
-// the kernel's field holds exactly that and returns the kernel's packet
-// with the model's full checksum in its place.
 func loopbackChecksum(t *testing.T, kernel, model []byte) []byte {
 	var p packet.Packet
 	if p.Decode(kernel) != nil || p.Layers&packet.LayerTCP == 0 || !p.IsIPv4() {

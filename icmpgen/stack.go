@@ -1,8 +1,6 @@
 package icmpgen
 
 import (
-	"net/netip"
-
 	"github.com/iptwin/iptwin/packet"
 	"github.com/iptwin/iptwin/xtables"
 )
@@ -261,7 +259,6 @@ func EchoReply(dst []byte, orig *packet.Packet, o Options) ([]byte, bool) {
 		src = odst
 	}
 	if !src.Is4() {
-		src = netip.Addr{}
 		return dst, false
 	}
 	return appendICMP4(dst, b[1], ICMPEchoReply, b[ihl+1], be.Uint32(b[ihl+4:]), b[ihl+8:], src, osrc, &o), true

@@ -249,6 +249,21 @@ func icmpgenCases() []tcase {
 		model: "time-exceeded src=fd00:1::1", send: c0(udp(c6, s6, 40000, 9, p32, ttl(1))), capture: "c0"})
 	add(tcase{name: "s6-too-big", doc: "packet too big for the next hop",
 		model: "too-big mtu=1280 src=fd00:1::1", send: c0(udp(c6, s6, 40000, 9, pattern(1300))), capture: "c0"})
+
+	// Rate limits, last: the peers 10.0.1.3 and fd00:1::3 are used by no
+	// other case, so their buckets start full (a peer answered with
+	// ratelimit 0 keeps an empty bucket).
+	var burst4, burst6 [][]byte
+	for i := 0; i < 10; i++ {
+		burst4 = append(burst4, udp("10.0.1.3", h4, uint16(41000+i), 81, p32))
+		burst6 = append(burst6, udp("fd00:1::3", h6, uint16(41000+i), 81, p32))
+	}
+	add(tcase{name: "rl4-burst", doc: "ten port unreachables within 40 ms: the peer's bucket lets 6 through (icmp_ratelimit 1 s, burst factor 6)",
+		setup: []string{"sysctl -qw net.ipv4.icmp_ratelimit=1000"}, model: "port-unreach limit=1000",
+		send: c0(burst4...), capture: "c0"})
+	add(tcase{name: "rl6-burst", doc: "the same over IPv6 (ratelimit 1 s, shortened to 248 ms for the /64 route back)",
+		setup: []string{"sysctl -qw net.ipv6.icmp.ratelimit=1000"}, model: "port-unreach limit=1000",
+		send: c0(burst6...), capture: "c0"})
 	return cs
 }
 

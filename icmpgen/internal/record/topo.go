@@ -54,7 +54,7 @@ func setup() error {
 		{nsS, "ip route add default via 10.0.2.1; ip -6 route add default via fd00:2::1"},
 		{nsC, fmt.Sprintf("ip neigh add 10.0.1.1 lladdr %s dev c0 nud permanent; ip neigh add fd00:1::1 lladdr %s dev c0 nud permanent", macH0, macH0)},
 		{nsS, fmt.Sprintf("ip neigh add 10.0.2.1 lladdr %s dev s0 nud permanent; ip neigh add fd00:2::1 lladdr %s dev s0 nud permanent", macH1, macH1)},
-		{nsH, fmt.Sprintf("ip neigh add 10.0.1.2 lladdr %s dev h0 nud permanent; ip neigh add fd00:1::2 lladdr %s dev h0 nud permanent; ip neigh add 10.0.2.2 lladdr %s dev h1 nud permanent; ip neigh add fd00:2::2 lladdr %s dev h1 nud permanent", macC0, macC0, macS0, macS0)},
+		{nsH, fmt.Sprintf("ip neigh add 10.0.1.2 lladdr %s dev h0 nud permanent; ip neigh add fd00:1::2 lladdr %s dev h0 nud permanent; ip neigh add 10.0.2.2 lladdr %s dev h1 nud permanent; ip neigh add fd00:2::2 lladdr %s dev h1 nud permanent; ip neigh add 10.0.1.3 lladdr %s dev h0 nud permanent; ip neigh add fd00:1::3 lladdr %s dev h0 nud permanent", macC0, macC0, macS0, macS0, macC0, macC0)},
 		{nsC, "ethtool -K c0 tx off rx off >/dev/null"},
 		{nsH, "ethtool -K h0 tx off rx off >/dev/null; ethtool -K h1 tx off rx off >/dev/null; ethtool -K lo tx off >/dev/null"},
 		{nsS, "ethtool -K s0 tx off rx off >/dev/null"},
@@ -78,7 +78,7 @@ func resetHost() error {
 			fmt.Fprintf(&b, "%s -t %s -F; %s -t %s -X; ", cmd, t, cmd, t)
 		}
 	}
-	b.WriteString("sysctl -qw net.ipv4.ipfrag_time=30 net.ipv6.ip6frag_time=60 net.ipv4.icmp_errors_use_inbound_ifaddr=0; ")
+	b.WriteString("sysctl -qw net.ipv4.ipfrag_time=30 net.ipv6.ip6frag_time=60 net.ipv4.icmp_errors_use_inbound_ifaddr=0 net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0 net.ipv4.icmp_msgs_per_sec=1000000 net.ipv4.icmp_msgs_burst=1000000; ")
 	b.WriteString("ip route del 10.0.1.2/32 2>/dev/null; true")
 	return sh(nsH, b.String())
 }
