@@ -113,3 +113,17 @@ func (g *Cgroup) Save(b []byte, ctx *xtables.Context) []byte {
 	}
 	return b
 }
+
+// MatchPacket is cgroup_mt_v2: only a packet with a local socket has a
+// cgroup. The twin's sockets are all in the root of the cgroup2
+// hierarchy (the only path Check accepts) and in no net_cls class
+// (classid 0).
+func (g *Cgroup) MatchPacket(st *xtables.PacketState) bool {
+	if !st.HasSock {
+		return false
+	}
+	if g.HasPath {
+		return !g.InvertPath
+	}
+	return (g.Classid == 0) != g.InvertClassid
+}

@@ -42,3 +42,8 @@ func (m *CPU) Save(b []byte, ctx *xtables.Context) []byte {
 	b = append(b, " --cpu "...)
 	return xtables.AppendUint(b, uint64(m.CPU))
 }
+
+// MatchPacket is cpu_mt: the twin handles every packet on CPU 0.
+func (m *CPU) MatchPacket(st *xtables.PacketState) bool {
+	return (m.CPU == 0) != (m.Invert != 0)
+}

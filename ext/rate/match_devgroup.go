@@ -234,3 +234,31 @@ func (d *Devgroup) Print(b []byte, ctx *xtables.Context) []byte {
 func (d *Devgroup) Save(b []byte, ctx *xtables.Context) []byte {
 	return d.show(b, "--", devgroups())
 }
+
+// DevGrouper is implemented by a host whose devices have groups (ip link
+// set dev X group N); a host without it has every device in group 0, the
+// default.
+type DevGrouper interface {
+	DevGroup(dev string) uint32
+}
+
+func devGroup(st *xtables.PacketState, dev string) uint32 {
+	if g, ok := st.Env.(DevGrouper); ok {
+		return g.DevGroup(dev)
+	}
+	return 0
+}
+
+// MatchPacket is devgroup_mt: the group of the in device and/or the out
+// device under the mask.
+func (d *Devgroup) MatchPacket(st *xtables.PacketState) bool {
+	if d.Flags&devgroupMatchSrc != 0 &&
+		((d.SrcGroup^devGroup(st, st.In))&d.SrcMask != 0) != (d.Flags&devgroupInvertSrc != 0) {
+		return false
+	}
+	if d.Flags&devgroupMatchDst != 0 &&
+		((d.DstGroup^devGroup(st, st.Out))&d.DstMask != 0) != (d.Flags&devgroupInvertDst != 0) {
+		return false
+	}
+	return true
+}

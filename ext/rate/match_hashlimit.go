@@ -96,6 +96,10 @@ type Hashlimit struct {
 
 	mult           uint32 // struct hashlimit_mt_udata: the rate's unit, parse only
 	hasSrc, hasDst bool   // the masks were given
+
+	state  *hlTable       // the table, found or made by the first packet
+	shared *Shared        // the host registry state came from (nil: own)
+	fam    xtables.Family // the family state was made for
 }
 
 func costToBytes(cost uint64) uint64 {

@@ -37,6 +37,10 @@ func init() {
 type Limit struct {
 	Avg   uint32 // average seconds between packets * XT_LIMIT_SCALE
 	Burst uint32
+
+	// the nft limit expression's bucket (struct nft_limit)
+	tokens, last uint64
+	started      bool
 }
 
 // parseLimitRate is parse_rate of libxt_limit: ok false for a bad rate, an
@@ -158,4 +162,52 @@ func (l *Limit) Save(b []byte, ctx *xtables.Context) []byte {
 		b = xtables.AppendUint(b, uint64(l.Burst))
 	}
 	return b
+}
+
+// nftRateUnit is what add_nft_limit sends for the rule: the rate per unit
+// (in seconds), from the period kept in Avg.
+func (l *Limit) nftRateUnit() (rate, unit uint64) {
+	if l.Avg == 0 {
+		return 0, 1
+	}
+	i := 1
+	for ; i < len(limitMults); i++ {
+		if l.Avg > limitMults[i] || limitMults[i]/l.Avg < limitMults[i]%l.Avg {
+			break
+		}
+	}
+	return uint64(limitMults[i-1] / l.Avg), uint64(limitMults[i-1] / limitScale)
+}
+
+// MatchPacket is nft_limit_pkts_eval (iptables-nft makes the limit match
+// a native nft limit expression): a token bucket in nanoseconds holding
+// burst packets' worth, each packet costing unit/rate seconds. The
+// bucket starts full, as nft_limit_init leaves it when the rule is made.
+func (l *Limit) MatchPacket(st *xtables.PacketState) bool {
+	rate, unit := l.nftRateUnit()
+	if rate == 0 {
+		return true
+	}
+	nsecs := unit * 1000000000
+	cost := nsecs / rate
+	burst := uint64(l.Burst)
+	if burst == 0 {
+		burst = limitDefaultBurst
+	}
+	max := cost * burst
+	now := uint64(st.Env.Now())
+	if !l.started {
+		l.started, l.tokens, l.last = true, max, now
+	}
+	tokens := l.tokens + now - l.last
+	if tokens > max {
+		tokens = max
+	}
+	l.last = now
+	if delta := int64(tokens - cost); delta >= 0 {
+		l.tokens = uint64(delta)
+		return true
+	}
+	l.tokens = tokens
+	return false
 }

@@ -3,6 +3,7 @@ package rate
 import (
 	"strings"
 
+	"github.com/iptwin/iptwin/nfacct"
 	"github.com/iptwin/iptwin/xtables"
 )
 
@@ -57,4 +58,38 @@ func (n *NFAcct) Print(b []byte, ctx *xtables.Context) []byte {
 
 func (n *NFAcct) Save(b []byte, ctx *xtables.Context) []byte {
 	return appendSaveString(append(b, " --nfacct-name "...), n.Name)
+}
+
+// MatchPacket is nfacct_mt: the packet is counted into the accounting
+// object (nfnl_acct_update), and the match is true unless the object has
+// a quota it is still under (nfnl_acct_overquota, which also flags the
+// object once the quota is reached). The object comes from the host
+// (its Env as an xtables.ObjectStore); the kernel's checkentry makes
+// sure it exists.
+func (n *NFAcct) MatchPacket(st *xtables.PacketState) bool {
+	os, ok := st.Env.(xtables.ObjectStore)
+	if !ok {
+		return false
+	}
+	v, ok := os.Lookup("nfacct", n.Name)
+	if !ok {
+		return false
+	}
+	o, ok := v.(*nfacct.Object)
+	if !ok {
+		return false
+	}
+	o.Pkts++
+	o.Bytes += uint64(len(st.Pkt.Data))
+	if o.Flags&(nfacct.QuotaPkts|nfacct.QuotaBytes) == 0 {
+		return true // NFACCT_NO_QUOTA
+	}
+	now := o.Bytes
+	if o.Flags&nfacct.QuotaPkts != 0 {
+		now = o.Pkts
+	}
+	if now >= o.Quota {
+		o.Flags |= nfacct.OverQuota
+	}
+	return now > o.Quota
 }

@@ -21,6 +21,9 @@ func init() {
 type Quota struct {
 	Flags uint32
 	Quota uint64
+
+	remain  uint64 // struct xt_quota_priv: what is left
+	started bool
 }
 
 func (q *Quota) Parse(c *xtables.OptionCall) error {
@@ -42,4 +45,20 @@ func (q *Quota) Save(b []byte, ctx *xtables.Context) []byte {
 	b = xtables.AppendInv(b, q.Flags&quotaInvert != 0)
 	b = append(b, " --quota "...)
 	return xtables.AppendUint(b, q.Quota)
+}
+
+// MatchPacket is quota_mt: the packet's length comes off the remaining
+// quota while it lasts; once a packet does not fit, nothing more does.
+func (q *Quota) MatchPacket(st *xtables.PacketState) bool {
+	if !q.started {
+		q.started, q.remain = true, q.Quota
+	}
+	ret := q.Flags&quotaInvert != 0
+	n := uint64(len(st.Pkt.Data))
+	if q.remain >= n {
+		q.remain -= n
+		return !ret
+	}
+	q.remain = 0
+	return ret
 }

@@ -74,6 +74,9 @@ type Recent struct {
 	Name     string
 	Side     uint8
 	Mask     netip.Addr
+
+	tbl    *recentTable // the table, found or made by the first packet
+	shared *Shared      // the host registry tbl came from (nil: own)
 }
 
 func (r *Recent) Parse(c *xtables.OptionCall) error {

@@ -48,6 +48,9 @@ type Statistic struct {
 	Probability   uint32
 	Every, Packet uint32
 	Count         uint32
+
+	count   uint32 // the kernel's master->count
+	started bool
 }
 
 func (s *Statistic) Parse(c *xtables.OptionCall) error {
@@ -129,4 +132,32 @@ func (s *Statistic) Print(b []byte, ctx *xtables.Context) []byte {
 
 func (s *Statistic) Save(b []byte, ctx *xtables.Context) []byte {
 	return s.appendMatch(b, "--")
+}
+
+// MatchPacket is statistic_mt: random mode draws get_random_u32() (the
+// host's Random) against the probability in 31 bits; nth mode counts
+// every packet through 0..n-1 and matches at --packet, the counter
+// starting at n-1-packet so that the first match is the first packet
+// (for --packet 0).
+func (s *Statistic) MatchPacket(st *xtables.PacketState) bool {
+	ret := s.Flags&statInvert != 0
+	switch s.Mode {
+	case statModeRandom:
+		if st.Env.Random()&0x7FFFFFFF < s.Probability {
+			ret = !ret
+		}
+	case statModeNth:
+		if !s.started {
+			s.started, s.count = true, s.Count
+		}
+		if s.count == s.Every {
+			s.count = 0
+		} else {
+			s.count++
+		}
+		if s.count == s.Packet {
+			ret = !ret
+		}
+	}
+	return ret
 }

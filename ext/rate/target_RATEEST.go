@@ -43,6 +43,9 @@ type RATEEST struct {
 
 	// struct rateest_tg_udata: the times as given, in microseconds.
 	uInterval, uEwmaLog uint32
+
+	e      *estimator // the estimator, found or made by the first packet
+	shared *Shared    // the host registry e came from (nil: own)
 }
 
 // doubleToUint is the C conversion of a double to unsigned int on x86-64
