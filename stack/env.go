@@ -86,3 +86,6 @@ func (e *env) Log(st *xtables.PacketState, req xtables.LogRequest) {
 func (e *env) Reject(st *xtables.PacketState, t xtables.RejectType) {
 	e.h.reject(e.cur, st, t)
 }
+
+// AddrType is the route type of an address on this host (xtables.RTN*).
+func (h *Host) AddrType(addr netip.Addr) int { return h.addrType(addr, "") }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"github.com/iptwin/iptwin/host"
+	"github.com/iptwin/iptwin/icmpgen"
+	"github.com/iptwin/iptwin/nflog"
 	"github.com/iptwin/iptwin/packet"
 	"github.com/iptwin/iptwin/xtables"
 )
@@ -69,11 +71,15 @@ type Host struct {
 	ctUsed [2]bool
 	rng    uint64
 
-	txbuf []byte // the frame being transmitted
-	neigh map[neighKey][6]byte
-	queue []*skb
-	free  []*skb
-	env   env
+	txbuf   []byte // the frame being transmitted
+	neigh   map[neighKey][6]byte
+	logBuf  []byte
+	logMeta nflog.Meta
+	// limiter is the namespace's ICMP rate limit.
+	limiter *icmpgen.Limiter
+	queue   []*skb
+	free    []*skb
+	env     env
 }
 
 // New returns a host with the given network configuration and rule sets

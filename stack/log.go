@@ -1,27 +1,25 @@
 package stack
 
 import (
+	"github.com/iptwin/iptwin/nflog"
 	"github.com/iptwin/iptwin/xtables"
 )
 
-// logPacket is the LOG target's nf_log_packet for the packet being walked.
+// logPacket is the LOG target's nf_log_packet for the packet being
+// walked: the line nf_log_syslog prints, handed to the Log sink.
 func (h *Host) logPacket(s *skb, st *xtables.PacketState, req xtables.LogRequest) {
-	var buf [1024]byte
-	line := append(buf[:0], req.Prefix...)
+	m := &h.logMeta
+	*m = nflog.Meta{Prefix: req.Prefix, Level: req.Level, Flags: req.Flags, In: st.In, Out: st.Out,
+		Mark: st.Mark, HasSock: st.HasSock, UID: st.UID, GID: st.GID}
+	if s.hasMAC && st.In != "" {
+		m.MAC = s.mac[:]
+	}
+	line := nflog.AppendLine(h.logBuf[:0], st.Pkt, m)
+	h.logBuf = line
 	if h.Obs != nil {
 		h.Obs.Log(req.Level, line)
 	}
 	if h.Log != nil {
 		h.Log(req.Level, line)
-	}
-}
-
-// reject is the REJECT target: the reply goes out through OUTPUT.
-func (h *Host) reject(s *skb, st *xtables.PacketState, t xtables.RejectType) {
-	switch t {
-	case xtables.RejectTCPReset:
-		h.sendReset(s)
-	default:
-		h.sendICMPError(s, icmpPortUnreach)
 	}
 }

@@ -300,6 +300,13 @@ func (h *Host) transmit(s *skb) Result {
 	if l.Kind == host.Loopback {
 		c := h.newSkb(s.fam)
 		c.in = "lo"
+		// lo's link-layer header: zero addresses and the ethertype, as
+		// LOG prints it (MAC=00:...:08:00).
+		c.mac = [14]byte{12: 0x08}
+		if s.v6() {
+			c.mac[12], c.mac[13] = 0x86, 0xdd
+		}
+		c.hasMAC = true
 		c.mark = s.mark
 		c.ct = s.ct
 		if err := c.setBytes(s.buf); err != nil {

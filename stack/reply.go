@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/iptwin/iptwin/host"
+	"github.com/iptwin/iptwin/icmpgen"
 	"github.com/iptwin/iptwin/packet"
 	"github.com/iptwin/iptwin/xtables"
 )
@@ -16,66 +17,92 @@ const (
 	icmpProtoUnreach
 	icmpTimeExceeded
 	icmpFragNeeded
-	icmpHostUnreach
 )
 
-// errorSource is the source address of an ICMP error about s: the
-// original destination when it is ours (icmp_send with RTCF_LOCAL,
-// icmp6_send with ipv6_chk_addr), otherwise the address routing picks
-// towards the original source.
-func (h *Host) errorSource(s *skb) netip.Addr {
-	if d := s.pkt.Dst(); h.isLocal(d) {
-		return d
+// replyOptions gathers what icmpgen takes from outside the packet:
+// routing (source address, route type, MTU), sysctls (TTL) and the
+// host's randomness (IPv4 ID, IPv6 flow label).
+func (h *Host) replyOptions(s *skb) icmpgen.Options {
+	v6 := s.v6()
+	o := icmpgen.Options{
+		TTL:           uint8(h.defaultTTL(v6)),
+		ID:            uint16(h.random()),
+		ChecksumValid: s.local,
+		NotHost:       s.hasMAC && s.mac[0]&1 != 0,
 	}
-	_, src, err := h.Net.Lookup(s.pkt.Src(), netip.Addr{}, "", "", 0)
-	if err != nil {
-		return netip.Addr{}
+	dst := s.pkt.Dst()
+	o.RouteType = h.addrType(dst, "")
+	o.Local = o.RouteType == xtables.RTNLocal
+	if v6 && h.sysctl("net.ipv6.auto_flowlabels") != "0" {
+		o.FlowLabel = h.random() & 0xfffff
 	}
-	return src
+	rule := icmpgen.SourceRule(v6, o.Local, s.in != "" && !o.Local,
+		h.sysctl("net.ipv4.icmp_errors_use_inbound_ifaddr") == "1")
+	switch rule {
+	case icmpgen.SrcInboundAddr:
+		o.Src = h.firstAddr(s.in, false)
+	case icmpgen.SrcRoute:
+		r, src, err := h.Net.Lookup(s.pkt.Src(), netip.Addr{}, "", "", 0)
+		if err == nil {
+			o.Src = src
+			if l := h.Net.LinkByIndex(r.Dev); l != nil {
+				o.MTU = l.MTU
+			}
+		}
+	}
+	return o
+}
+
+// rateAllowed consults the host's ICMP rate limiter for an error it is
+// about to send to dst.
+func (h *Host) rateAllowed(s *skb, reply []byte) bool {
+	if h.limiter == nil {
+		h.limiter = icmpgen.NewLimiter(h.random)
+	}
+	var p packet.Packet
+	if p.Decode(reply) != nil {
+		return false
+	}
+	m := icmpgen.Msg{V6: s.v6(), Type: p.ICMP.Type, Code: p.ICMP.Code, Dst: p.Dst(),
+		InLoopback: s.in == "lo" || s.out == "lo", OutLoopback: h.isLocal(p.Dst())}
+	if m.V6 {
+		m.PrefixLen = 128
+		if r, _, err := h.Net.Lookup(p.Dst(), netip.Addr{}, "", "", 0); err == nil {
+			m.PrefixLen = r.Dst.Bits()
+		}
+	}
+	return h.limiter.Allow(h.Now, m)
 }
 
 // sendICMPError queues the ICMP error the stack sends about s.
 func (h *Host) sendICMPError(s *skb, k icmpKind) {
-	e := packet.ICMPError{Src: h.errorSource(s), TTL: uint8(h.defaultTTL(s.v6()))}
-	if !e.Src.IsValid() {
-		return
-	}
-	if s.v6() {
-		switch k {
-		case icmpPortUnreach:
-			e.Type, e.Code = 1, 4
-		case icmpProtoUnreach:
-			e.Type, e.Code, e.Rest = 4, 1, 6 // pointer to the next header field
-		case icmpTimeExceeded:
-			e.Type, e.Code = 3, 0
-		case icmpFragNeeded:
-			e.Type, e.Rest = 2, uint32(h.outMTU(s))
-		case icmpHostUnreach:
-			e.Type, e.Code = 1, 3
-		}
-	} else {
-		switch k {
-		case icmpPortUnreach:
-			e.Type, e.Code = 3, 3
-		case icmpProtoUnreach:
-			e.Type, e.Code = 3, 2
-		case icmpTimeExceeded:
-			e.Type, e.Code = 11, 0
-		case icmpFragNeeded:
-			e.Type, e.Code, e.Rest = 3, 4, uint32(h.outMTU(s))
-		case icmpHostUnreach:
-			e.Type, e.Code = 3, 1
-		}
-	}
+	o := h.replyOptions(s)
 	r := h.newSkb(s.fam)
-	var err error
-	r.buf, err = packet.AppendICMPError(r.buf[:0], s.buf, e)
-	if err != nil || r.redecode() != nil {
+	var ok bool
+	switch k {
+	case icmpPortUnreach:
+		r.buf, ok = icmpgen.PortUnreachable(r.buf[:0], &s.pkt, o)
+	case icmpProtoUnreach:
+		r.buf, ok = icmpgen.ProtoUnreachable(r.buf[:0], &s.pkt, o)
+	case icmpTimeExceeded:
+		r.buf, ok = icmpgen.TimeExceeded(r.buf[:0], &s.pkt, o)
+	case icmpFragNeeded:
+		r.buf, ok = icmpgen.TooBig(r.buf[:0], &s.pkt, h.outMTU(s), o)
+	}
+	if ok && !h.rateAllowed(s, r.buf) {
+		ok = false
+	}
+	h.queueReply(r, ok, "icmp error")
+}
+
+// queueReply queues a built reply for local output (or recycles it).
+func (h *Host) queueReply(r *skb, ok bool, origin string) {
+	if !ok || r.redecode() != nil {
 		h.freeSkb(r)
 		return
 	}
 	r.local = true
-	h.enqueue(r, "icmp error")
+	h.enqueue(r, origin)
 }
 
 func (h *Host) outMTU(s *skb) int {
@@ -93,33 +120,40 @@ func (h *Host) defaultTTL(v6 bool) int {
 }
 
 // sendReset is tcp_v4_send_reset / tcp_v6_send_reset for a segment to a
-// closed port: RST|ACK acknowledging the segment (or a bare RST with the
-// segment's ack number when it carried ACK).
+// closed port.
 func (h *Host) sendReset(s *skb) {
-	p := &s.pkt
-	var rh packet.Headers
-	h.replyIP(&rh, s, packet.ProtoTCP, packet.LayerTCP)
-	rh.TCP = packet.TCP{SrcPort: p.TCP.DstPort, DstPort: p.TCP.SrcPort, DataOff: 5}
-	if p.TCP.Flags&packet.TCPAck != 0 {
-		rh.TCP.Seq = p.TCP.Ack
-		rh.TCP.Flags = packet.TCPRst
-	} else {
-		rh.TCP.Ack = p.TCP.Seq + segLen(p)
-		rh.TCP.Flags = packet.TCPRst | packet.TCPAck
-	}
-	h.queueBuilt(&rh, s.fam, "tcp reset")
+	r := h.newSkb(s.fam)
+	var ok bool
+	r.buf, ok = icmpgen.StackReset(r.buf[:0], &s.pkt, h.replyOptions(s))
+	h.queueReply(r, ok, "tcp reset")
 }
 
-// segLen is the sequence space a segment takes: its data plus SYN and FIN.
-func segLen(p *packet.Packet) uint32 {
-	n := uint32(len(p.Payload))
-	if p.TCP.Flags&packet.TCPSyn != 0 {
-		n++
+// sendEchoReply is icmp_echo / icmpv6_echo_reply.
+func (h *Host) sendEchoReply(s *skb) {
+	r := h.newSkb(s.fam)
+	var ok bool
+	r.buf, ok = icmpgen.EchoReply(r.buf[:0], &s.pkt, h.replyOptions(s))
+	if ok && !s.v6() && !h.rateAllowed(s, r.buf) {
+		ok = false
 	}
-	if p.TCP.Flags&packet.TCPFin != 0 {
-		n++
+	h.queueReply(r, ok, "echo reply")
+}
+
+// reject is the REJECT target: nf_send_reset / nf_send_unreach; the
+// reply goes out through OUTPUT.
+func (h *Host) reject(s *skb, st *xtables.PacketState, t xtables.RejectType) {
+	r := h.newSkb(s.fam)
+	o := h.replyOptions(s)
+	var ok bool
+	r.buf, ok = icmpgen.Reject(r.buf[:0], &s.pkt, t, o)
+	if ok && t != xtables.RejectTCPReset && !h.rateAllowed(s, r.buf) {
+		ok = false
 	}
-	return n
+	origin := "reject"
+	if t == xtables.RejectTCPReset {
+		origin = "reject tcp-reset"
+	}
+	h.queueReply(r, ok, origin)
 }
 
 // sendSynAck answers a SYN to a listening socket (tcp_v4_send_synack),
@@ -134,9 +168,6 @@ func (h *Host) sendSynAck(s *skb, sk *Socket) {
 	rh.TCP = packet.TCP{SrcPort: p.TCP.DstPort, DstPort: p.TCP.SrcPort, Seq: h.random(),
 		Ack: p.TCP.Seq + 1, Flags: packet.TCPSyn | packet.TCPAck, Window: 65483}
 	mss := 1460
-	if s.v6() {
-		mss = 1440
-	}
 	if l := h.link(s.in); l != nil {
 		mss = l.MTU - 40
 		if s.v6() {
@@ -166,25 +197,7 @@ func (h *Host) sendSynAck(s *skb, sk *Socket) {
 		o = append(o, 0)
 	}
 	rh.TCP.Options = o
-	rh.TCP.DataOff = uint8(5 + len(o)/4)
 	h.queueBuilt(&rh, s.fam, "syn-ack")
-}
-
-// sendEchoReply is icmp_echo / icmpv6_echo_reply: the request's body
-// returned from the address it was sent to.
-func (h *Host) sendEchoReply(s *skb) {
-	p := &s.pkt
-	var rh packet.Headers
-	if s.v6() {
-		h.replyIP(&rh, s, packet.ProtoICMPv6, packet.LayerICMPv6)
-		rh.ICMP = packet.ICMP{Type: 129, Rest: p.ICMP.Rest}
-	} else {
-		h.replyIP(&rh, s, packet.ProtoICMP, packet.LayerICMPv4)
-		rh.IPv4.TOS = p.IPv4.TOS
-		rh.ICMP = packet.ICMP{Type: 0, Rest: p.ICMP.Rest}
-	}
-	rh.Payload = p.Payload
-	h.queueBuilt(&rh, s.fam, "echo reply")
 }
 
 // replyIP fills the IP header of a reply to s: swapped addresses, the
@@ -206,12 +219,7 @@ func (h *Host) queueBuilt(rh *packet.Headers, fam xtables.Family, origin string)
 	r := h.newSkb(fam)
 	var err error
 	r.buf, err = rh.Append(r.buf[:0], packet.FixLengths|packet.FixChecksums)
-	if err != nil || r.redecode() != nil {
-		h.freeSkb(r)
-		return
-	}
-	r.local = true
-	h.enqueue(r, origin)
+	h.queueReply(r, err == nil, origin)
 }
 
 // fragmentOut is ip_fragment / ip6_fragment on output.
@@ -220,13 +228,12 @@ func (h *Host) fragmentOut(s *skb, l *host.Link) Result {
 		if !s.local {
 			h.sendICMPError(s, icmpFragNeeded)
 		}
-		return dropped("packet too big for " + l.Name)
+		return dropped("packet too big")
 	}
 	var frags [][]byte
-	buf, frags, err := packet.FragmentIPv4(nil, frags, s.buf, l.MTU)
-	_ = buf
+	_, frags, err := packet.FragmentIPv4(nil, frags, s.buf, l.MTU)
 	if err != nil {
-		return dropped("cannot fragment: " + err.Error())
+		return dropped("cannot fragment")
 	}
 	for _, f := range frags {
 		h.emit(s, l, f)
