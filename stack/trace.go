@@ -171,6 +171,10 @@ func (t *Trace) Emit(dev string, frame []byte) {
 	t.cur.Steps = append(t.cur.Steps, TraceStep{Kind: "emit", Text: dev + " " + sum})
 }
 
+func (t *Trace) Unresolved(dev string, nexthop netip.Addr) {
+	t.cur.Steps = append(t.cur.Steps, TraceStep{Kind: "neighbour", Text: fmt.Sprintf("%s on %s unresolved: not sent", nexthop, dev)})
+}
+
 func (t *Trace) Log(level uint8, line []byte) {
 	t.cur.Log = append(t.cur.Log, string(line))
 	t.cur.Steps = append(t.cur.Steps, TraceStep{Kind: "log", Text: string(line)})

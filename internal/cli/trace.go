@@ -131,6 +131,13 @@ func runTrace(env *Env, prog string, args []string) int {
 		return 1
 	}
 	h.Now += int64(wait)
+	// Neighbours answer: a traced packet's replies reach their next hop.
+	h.Neigh = func(dev string, _ netip.Addr) ([6]byte, bool) {
+		if l := h.Net.LinkByName(dev); l != nil {
+			return [6]byte(peerMAC(l.MAC)), true
+		}
+		return [6]byte{}, false
+	}
 	names := d.Names()
 	var all []*stack.Trace
 	for i := range parsed {
