@@ -25,19 +25,26 @@ type Meta struct {
 	Prefix string
 	Level  uint8 // syslog level 0-7 (printk level); not part of the line
 	Flags  uint8 // NF_LOG_* bits (FlagTCPSeq, ...)
-	// In and Out are the device names ("" when none: no input device on
-	// OUTPUT and POSTROUTING, no output device on PREROUTING and INPUT).
+	// In and Out are the devices the hook passes ("" when none): no
+	// input device on OUTPUT and on POSTROUTING of local packets, no
+	// output device on PREROUTING and INPUT. POSTROUTING of a forwarded
+	// packet has both (ip_output passes the device it came in on), and
+	// so prints its MAC too.
 	In, Out string
-	// MAC is the link-layer header the packet arrived with: printed (as
-	// "MAC=") whenever In is set. nil prints "MAC= " as for a device
-	// without a link-layer header (tun). With FlagMACDecode an Ethernet
-	// header (14 bytes or more) is decoded into MACSRC/MACDST/MACPROTO, a
-	// shorter non-empty one prints nothing, as dump_mac_header does.
+	// MAC is the link-layer header the packet arrived with (dev->
+	// hard_header_len bytes at the MAC header), printed as "MAC=" whenever
+	// In is set: 14 bytes on Ethernet and veth, 14 zero bytes but the
+	// EtherType on lo. nil prints "MAC= " as for a device without one
+	// (tun). With FlagMACDecode an Ethernet header (14 bytes or more) is
+	// decoded into MACSRC/MACDST/MACPROTO and a shorter non-empty one
+	// prints nothing, as dump_mac_header does. (A VLAN tag held outside
+	// the frame, VPROTO/VID, is not modelled.)
 	MAC  []byte
 	Mark uint32 // skb->mark, printed as MARK=0x.. when not zero
-	// HasSock says the packet belongs to a local socket (with a file:
-	// not a time-wait or request socket, not the kernel's own ICMP/RST
-	// sockets); UID and GID are its opener's fsuid/fsgid (--log-uid).
+	// HasSock says the packet belongs to a local socket with a file (not
+	// a time-wait or request socket, not the kernel's own ICMP and RST
+	// sockets, and no more once loopback_xmit has orphaned it on its way
+	// back in); UID and GID are its opener's fsuid/fsgid (--log-uid).
 	HasSock  bool
 	UID, GID uint32
 }

@@ -189,6 +189,8 @@ func cases4() []tcase {
 			local: ip4{id: 504, proto: 6, src: b4, dst: a4, opts: []byte{0x94, 4, 0, 0}}.build(dataTCP.build(fill(10)))},
 		{name: "output-fragment", prefix: "out frag: ", flags: fUID,
 			local: ip4{id: 505, fl: ipMF, proto: 17, src: b4, dst: a4}.build(udp(1, 2, fill(100))[:96])},
+		{name: "loopback-input", chain: "INPUT", in: "lo", match: "-i lo", prefix: "lo: ", flags: fUID, logged: "sent",
+			local: ip4{id: 510, fl: ipDF, proto: 17, src: b4, dst: b4}.build(udp(40001, 9, fill(3)))},
 		{name: "postrouting-local", chain: "POSTROUTING", prefix: "post: ", flags: fUID,
 			local: ip4{id: 509, proto: 17, src: b4, dst: a4}.build(udp(1, 2, fill(5)))},
 		{name: "postrouting-forwarded", chain: "POSTROUTING", prefix: "post: ",

@@ -121,6 +121,8 @@ func cases6() []tcase {
 			inject: ip6{hlim: 9, next: 17, src: a6, dst: "2001:db8:2::2"}.build(udp(1000, 2000, fill(10)))},
 		{name: "postrouting6-forwarded", chain: "POSTROUTING", prefix: "post6: ",
 			inject: ip6{hlim: 9, next: 17, src: a6, dst: "2001:db8:2::2"}.build(udp(1000, 2000, fill(10)))},
+		{name: "loopback6-input", chain: "INPUT", in: "lo", match: "-i lo", prefix: "lo6: ", flags: fUID, logged: "sent",
+			local: ip6{flow: 318385, next: 17, src: b6, dst: b6}.build(udp(40001, 9, fill(3)))},
 		{name: "postrouting6-local", chain: "POSTROUTING", prefix: "post6: ", flags: fUID,
 			local: ip6{next: 17, src: b6, dst: a6}.build(udp(40000, 53, fill(20)))},
 		{name: "output6-uid", prefix: "out6: ", flags: fUID, cred: &[2]uint32{1000, 1001},
