@@ -10,12 +10,6 @@ type ctState struct {
 	untracked bool
 }
 
-// defragStep is nf_defrag_ipv4/ipv6 at -400: with conntrack in use,
-// fragments are reassembled before anything else sees them.
-func (h *Host) defragStep(s *skb, hook int) (verdict, bool) {
-	return verdict{}, true
-}
-
 // conntrackIn is nf_conntrack_in at -200.
 func (h *Host) conntrackIn(s *skb, hook int) (verdict, bool) {
 	if s.ct.untracked {
@@ -36,7 +30,3 @@ func (h *Host) natStep(s *skb, hook int, p *xtables.Program) (verdict, bool) {
 func (h *Host) ctPrepare(s *skb, st *xtables.PacketState) {
 	st.CtInfo = s.ct.info
 }
-
-// localReassemble is ip_local_deliver's ip_defrag (the IP layer's own
-// reassembly, with or without conntrack).
-func (h *Host) localReassemble(s *skb) ([]byte, bool) { return s.buf, true }

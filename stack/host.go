@@ -73,6 +73,7 @@ type Host struct {
 	rng    uint64
 
 	txbuf   []byte // the frame being transmitted
+	reasm   reassemblers
 	logBuf  []byte
 	logMeta nflog.Meta
 	// limiter is the namespace's ICMP rate limit.

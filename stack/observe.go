@@ -24,6 +24,9 @@ type Observer interface {
 	Emit(dev string, frame []byte)
 	// Unresolved: a frame could not be sent, its next hop unknown.
 	Unresolved(dev string, nexthop netip.Addr)
+	// Note is a step of the path that is not a rule: defragmentation,
+	// conntrack, NAT.
+	Note(kind, text string)
 	// Log: a LOG line.
 	Log(level uint8, line []byte)
 }

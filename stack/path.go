@@ -31,6 +31,7 @@ func (h *Host) Receive(dev string, frame []byte) (Result, error) {
 	default:
 		return Result{}, errPacket{fmt.Errorf("ethertype 0x%04x is not IP", binary.BigEndian.Uint16(frame[12:14]))}
 	}
+	h.expireFragments()
 	s := h.newSkb(fam)
 	s.in = dev
 	copy(s.mac[:], frame[:14])
@@ -56,6 +57,7 @@ func (h *Host) Send(ip []byte, sock *Socket) (Result, error) {
 	if ip[0]>>4 == 6 {
 		fam = xtables.IPv6
 	}
+	h.expireFragments()
 	s := h.newSkb(fam)
 	s.local = true
 	if sock != nil {
@@ -230,15 +232,18 @@ func nexthop(r *host.Route, dst netip.Addr) netip.Addr {
 // localIn is ip_local_deliver: the IP layer's reassembly, INPUT, then the
 // protocol.
 func (h *Host) localIn(s *skb) Result {
-	if s.pkt.IsFragment() {
-		whole, ok := h.localReassemble(s)
-		if !ok {
-			return Result{Fate: FateStolen, Reason: "fragment queued for reassembly"}
+	if !s.v6() {
+		if v, ok := h.localReassemble(s); !ok {
+			return hookResult(v, -1)
 		}
-		_ = whole
 	}
 	if v := h.hook(s, xtables.HookInput); v.code != xtables.VerdictCodeAccept {
 		return hookResult(v, xtables.HookInput)
+	}
+	if s.v6() {
+		if v, ok := h.localReassemble(s); !ok {
+			return hookResult(v, -1)
+		}
 	}
 	return h.deliver(s)
 }
@@ -316,8 +321,14 @@ func (h *Host) transmit(s *skb) Result {
 		h.enqueue(c, "loopback")
 		return Result{Fate: FateSent, Dev: "lo"}
 	}
-	if len(s.buf) > l.MTU {
-		return h.fragmentOut(s, l)
+	mtu := l.MTU
+	if s.fragMax > 0 && s.fragMax < mtu {
+		// A reassembled datagram leaves in fragments no larger than
+		// those it came in (IPCB(skb)->frag_max_size).
+		mtu = s.fragMax
+	}
+	if len(s.buf) > mtu {
+		return h.fragmentOut(s, l, mtu)
 	}
 	if !h.emit(s, l, s.buf) {
 		return Result{Fate: FateDropped, Dev: l.Name, Reason: "neighbour unresolved"}

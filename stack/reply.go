@@ -223,15 +223,22 @@ func (h *Host) queueBuilt(rh *packet.Headers, fam xtables.Family, origin string)
 }
 
 // fragmentOut is ip_fragment / ip6_fragment on output.
-func (h *Host) fragmentOut(s *skb, l *host.Link) Result {
-	if s.v6() || s.pkt.IPv4.Flags&packet.IPv4DF != 0 {
+func (h *Host) fragmentOut(s *skb, l *host.Link, mtu int) Result {
+	var frags [][]byte
+	var err error
+	switch {
+	case s.fragMax > 0 && s.v6():
+		_, frags, err = packet.FragmentIPv6(nil, frags, s.buf, mtu, h.random())
+	case s.fragMax > 0:
+		_, frags, err = packet.FragmentIPv4(nil, frags, s.buf, mtu)
+	case s.v6() || s.pkt.IPv4.Flags&packet.IPv4DF != 0:
 		if !s.local {
 			h.sendICMPError(s, icmpFragNeeded)
 		}
 		return dropped("packet too big")
+	default:
+		_, frags, err = packet.FragmentIPv4(nil, frags, s.buf, mtu)
 	}
-	var frags [][]byte
-	_, frags, err := packet.FragmentIPv4(nil, frags, s.buf, l.MTU)
 	if err != nil {
 		return dropped("cannot fragment")
 	}

@@ -27,6 +27,9 @@ type skb struct {
 	nexthop netip.Addr
 	// origin says what made a locally generated packet, for the trace.
 	origin string
+	// fragMax is the largest fragment of a reassembled datagram
+	// (frag_max_size): forwarding fragments it again to that size.
+	fragMax int
 	// ct is the packet's connection state (conntrack).
 	ct ctState
 }
