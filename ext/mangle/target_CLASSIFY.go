@@ -112,3 +112,12 @@ func (t *Classify) Check(ctx *xtables.Context) error {
 	}
 	return nil
 }
+
+// TargetPacket is classify_tg: skb->priority = the class (given to the
+// host when it keeps priorities).
+func (c *Classify) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	if h, ok := st.Env.(PriorityHost); ok {
+		h.SetPriority(st, c.Priority)
+	}
+	return xtables.VerdictCodeContinue
+}

@@ -171,3 +171,38 @@ func (m *Connmark) Save(b []byte, ctx *xtables.Context) []byte {
 	}
 	return m.appendShift(b, "--")
 }
+
+// shift moves v by the rule's shift; C's u32 shift on x86 takes the count
+// modulo 32 (--left-shift-mark 32 shifts nothing).
+func (m *Connmark) shift(v uint32) uint32 {
+	n := m.ShiftBits & 31
+	if m.ShiftDir == ShiftRight {
+		return v >> n
+	}
+	return v << n
+}
+
+// TargetPacket is connmark_tg_shift: set the connection mark, save the
+// packet mark into it, or restore it into the packet mark, under the
+// masks and shift. A packet without a connection is left alone.
+func (m *Connmark) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	ct := st.Ct
+	if ct == nil {
+		return xtables.VerdictCodeContinue
+	}
+	switch m.Mode {
+	case ConnmarkSet:
+		nm := m.shift(ct.Mark()&^m.CtMask ^ m.CtMark)
+		if ct.Mark() != nm {
+			ct.SetMark(nm)
+		}
+	case ConnmarkSave:
+		nm := ct.Mark()&^m.CtMask ^ m.shift(st.Mark&m.NfMask)
+		if ct.Mark() != nm {
+			ct.SetMark(nm)
+		}
+	case ConnmarkRestore:
+		st.Mark = st.Mark&^m.NfMask ^ m.shift(ct.Mark()&m.CtMask)
+	}
+	return xtables.VerdictCodeContinue
+}

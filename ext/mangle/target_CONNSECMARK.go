@@ -73,3 +73,10 @@ func (s *Connsecmark) Check(ctx *xtables.Context) error {
 	}
 	return nil
 }
+
+// TargetPacket is connsecmark_tg: it copies the security mark between
+// packet and connection; the twin has no security module, so both are 0
+// and nothing changes.
+func (s *Connsecmark) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	return xtables.VerdictCodeContinue
+}

@@ -282,3 +282,29 @@ func (t *CT) Check(ctx *xtables.Context) error {
 	}
 	return nil
 }
+
+// TargetPacket is xt_ct_target: a packet that has its conntrack already
+// (looped back) is left alone; --notrack makes it untracked at once
+// (later rules see the UNTRACKED state); otherwise the rule's template
+// goes with the packet to conntrack: its zone (the packet mark's low 16
+// bits for --zone mark, taken by conntrack: set here from the mark as it
+// is now), and the rest through CTTemplateHost.
+func (t *CT) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	if st.Ct != nil || st.CtInfo == xtables.CtUntracked {
+		return xtables.VerdictCodeContinue
+	}
+	if t.Flags&CTNotrack != 0 {
+		st.Notrack = true
+		st.CtInfo = xtables.CtUntracked
+		return xtables.VerdictCodeContinue
+	}
+	if t.Flags&CTZoneMark != 0 {
+		st.CtZone, st.CtZoneSet = uint16(st.Mark), true
+	} else if t.Zone != 0 || t.Flags&(CTZoneDirOrig|CTZoneDirRepl) != 0 {
+		st.CtZone, st.CtZoneSet = t.Zone, true
+	}
+	if h, ok := st.Env.(CTTemplateHost); ok {
+		h.SetCTTemplate(st, t)
+	}
+	return xtables.VerdictCodeContinue
+}

@@ -85,3 +85,18 @@ func (d *DSCP) Check(ctx *xtables.Context) error {
 	}
 	return nil
 }
+
+// TargetPacket is dscp_tg / dscp_tg6: the DSCP bits set, ECN kept, only
+// when they differ.
+func (d *DSCP) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	h := &st.Pkt.Headers
+	if dsField(h)>>2 == d.DSCP {
+		return xtables.VerdictCodeContinue
+	}
+	if h.IsIPv4() {
+		setIPv4DSField(h, 0x03, d.DSCP<<2)
+	} else {
+		setIPv6DSField(h, 0x03, d.DSCP<<2)
+	}
+	return xtables.VerdictCodeContinue
+}

@@ -3,6 +3,7 @@ package mangle
 import (
 	"strconv"
 
+	"github.com/iptwin/iptwin/packet"
 	"github.com/iptwin/iptwin/xtables"
 )
 
@@ -117,4 +118,45 @@ func (e *ECN) Check(ctx *xtables.Context) error {
 		return errInval
 	}
 	return nil
+}
+
+// TargetPacket is ecn_tg: the IP ECN codepoint, then the TCP ECE/CWR bits
+// (even in a later fragment, whose first bytes the kernel takes for the
+// TCP header, as long as 20 of them are there).
+func (e *ECN) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	h := &st.Pkt.Headers
+	if !h.IsIPv4() || len(h.Net) < 20 {
+		return xtables.VerdictCodeContinue
+	}
+	if e.Operation&ECNOpSetIP != 0 && h.IPv4.TOS&0x03 != e.IPECT&0x03 {
+		old := h.Net[1]
+		nt := old&^0x03 | e.IPECT&0x03
+		h.Net[1] = nt
+		csumReplace2(h.Net, 10, uint16(old), uint16(nt))
+		h.IPv4.TOS, h.IPv4.Checksum = nt, be.Uint16(h.Net[10:])
+	}
+	if e.Operation&(ECNOpSetECE|ECNOpSetCWR) == 0 || h.IPv4.Protocol != protoTCP {
+		return xtables.VerdictCodeContinue
+	}
+	off := transportOffset(h)
+	if off+20 > len(h.Data) {
+		return xtables.VerdictCodeDrop // set_ect_tcp: not enough header
+	}
+	tcp := h.Data[off:]
+	ece, cwr := tcp[13]>>6&1, tcp[13]>>7&1
+	if (e.Operation&ECNOpSetECE == 0 || ece == e.ECE) && (e.Operation&ECNOpSetCWR == 0 || cwr == e.CWR) {
+		return xtables.VerdictCodeContinue
+	}
+	old := be.Uint16(tcp[12:])
+	if e.Operation&ECNOpSetECE != 0 {
+		tcp[13] = tcp[13]&^0x40 | (e.ECE&1)<<6
+	}
+	if e.Operation&ECNOpSetCWR != 0 {
+		tcp[13] = tcp[13]&^0x80 | (e.CWR&1)<<7
+	}
+	csumReplace2(tcp, 16, old, be.Uint16(tcp[12:]))
+	if h.Layers&packet.LayerTCP != 0 {
+		h.TCP.Flags, h.TCP.Checksum = tcp[13], be.Uint16(tcp[16:])
+	}
+	return xtables.VerdictCodeContinue
 }

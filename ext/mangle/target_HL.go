@@ -91,3 +91,14 @@ func (t *HL) Check(ctx *xtables.Context) error {
 	}
 	return nil
 }
+
+// TargetPacket is hl_tg6: the hop limit set, increased or decreased.
+func (t *HL) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	h := &st.Pkt.Headers
+	if h.IsIPv6() {
+		if nh := newHopCount(h.IPv6.HopLimit, t.Mode, t.HopLimit); nh != h.IPv6.HopLimit {
+			h.SetTTL(nh)
+		}
+	}
+	return xtables.VerdictCodeContinue
+}

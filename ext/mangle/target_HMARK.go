@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/iptwin/iptwin/ext/ctmatch/kern"
+	"github.com/iptwin/iptwin/packet"
 	"github.com/iptwin/iptwin/xtables"
 )
 
@@ -318,4 +320,162 @@ func (h *HMARK) Check(ctx *xtables.Context) error {
 		return errInval
 	}
 	return nil
+}
+
+// hmarkTuple is struct hmark_tuple, in host order.
+type hmarkTuple struct {
+	src, dst uint32
+	ports    uint32
+	proto    uint8
+}
+
+// addrWord is hmark_addr_mask: the masked IPv4 address, or the XOR of the
+// four masked words of an IPv6 one (as numbers in network order).
+func addrWord(a, m netip.Addr) uint32 {
+	if a.Is4() {
+		x, y := a.As4(), m.As4()
+		return be.Uint32(x[:]) & be.Uint32(y[:])
+	}
+	x, y := a.As16(), m.As16()
+	var w uint32
+	for i := 0; i < 16; i += 4 {
+		w ^= be.Uint32(x[i:]) & be.Uint32(y[i:])
+	}
+	return w
+}
+
+// swapPorts is hmark_swap_ports: mask and set the ports, larger first.
+func (h *HMARK) swapPorts(sp, dp uint16) uint32 {
+	sp = sp&h.SportMask | h.Sport
+	dp = dp&h.DportMask | h.Dport
+	if dp > sp {
+		return uint32(dp)<<16 | uint32(sp)
+	}
+	return uint32(sp)<<16 | uint32(dp)
+}
+
+// setPorts is hmark_set_tuple_ports: the 4 bytes at the protocol's ports
+// offset (the SPI for ESP and AH), left zero when not there.
+func (h *HMARK) setPorts(t *hmarkTuple, b []byte) {
+	poff := -1
+	switch t.proto {
+	case 6, 17, 136, 33, 132, 50:
+		poff = 0
+	case 51:
+		poff = 4
+	}
+	if poff < 0 || poff+4 > len(b) {
+		return
+	}
+	t.ports = h.swapPorts(be.Uint16(b[poff:]), be.Uint16(b[poff+2:]))
+}
+
+// pktTuple is hmark_pkt_set_htuple_ipv4/ipv6: the packet's header, or
+// the one an ICMP error quotes.
+func (h *HMARK) pktTuple(p *packet.Packet) (hmarkTuple, bool) {
+	var t hmarkTuple
+	hd := &p.Headers
+	if p.Layers&packet.LayerInner != 0 {
+		icmpErr := false
+		if hd.IsIPv4() {
+			ty := hd.ICMP.Type
+			icmpErr = ty <= 18 && (ty == 3 || ty == 4 || ty == 5 || ty == 11 || ty == 12)
+		} else {
+			icmpErr = hd.ICMP.Type != 0 && hd.ICMP.Type < 128 && !hd.IsFragment()
+		}
+		if icmpErr {
+			hd = &p.Inner
+		}
+	}
+	if hd.IsIPv4() && len(hd.Net) < 20 || hd.IsIPv6() && len(hd.Net) < 40 {
+		return t, false
+	}
+	t.src = addrWord(hd.Src(), h.SrcMask)
+	t.dst = addrWord(hd.Dst(), h.DstMask)
+	if h.Flags&(1<<HMARKMethodL3) != 0 {
+		return t, true
+	}
+	if hd.IsIPv4() {
+		t.proto = hd.IPv4.Protocol
+		if t.proto == 1 || hd.IPv4.Flags&packet.IPv4MF != 0 || hd.IPv4.FragOff != 0 {
+			return t, true
+		}
+	} else {
+		t.proto = hd.Proto
+		if ah := ahOffset(hd); ah > 0 {
+			// ipv6_find_hdr with IP6_FH_F_AUTH stops at AH: its SPI
+			// stands for the ports, as ESP's does.
+			t.proto = packet.ProtoAH
+			h.setPorts(&t, hd.Data[ah:])
+			return t, true
+		}
+		if t.proto == 58 || hd.Layers&packet.LayerFragment != 0 {
+			return t, true
+		}
+	}
+	off := transportOffset(hd)
+	if off <= len(hd.Data) {
+		h.setPorts(&t, hd.Data[off:])
+	}
+	return t, true
+}
+
+// ctTuple is hmark_ct_set_htuple: the connection's original source and
+// reply source (the real destination), and their ports.
+func (h *HMARK) ctTuple(c xtables.Conn) hmarkTuple {
+	o, r := c.Tuple(0), c.Tuple(1)
+	t := hmarkTuple{src: addrWord(o.Src, h.SrcMask), dst: addrWord(r.Src, h.DstMask)}
+	if h.Flags&(1<<HMARKMethodL3) != 0 {
+		return t
+	}
+	t.proto = o.Proto
+	if t.proto != 1 {
+		t.ports = h.swapPorts(o.SrcPort, r.SrcPort)
+	}
+	return t
+}
+
+// TargetPacket is hmark_tg_v4/v6: the mark is the hash of the tuple
+// (addresses in order, ports, protocol under its mask) scaled into the
+// modulus, plus the offset.
+func (h *HMARK) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	var t hmarkTuple
+	if h.Flags&(1<<hmCT) != 0 {
+		if st.Ct == nil {
+			return xtables.VerdictCodeContinue
+		}
+		t = h.ctTuple(st.Ct)
+	} else {
+		var ok bool
+		if t, ok = h.pktTuple(st.Pkt); !ok {
+			return xtables.VerdictCodeContinue
+		}
+	}
+	src, dst := t.src, t.dst
+	if dst < src {
+		src, dst = dst, src
+	}
+	hash := kern.Jhash3Words(src, dst, t.ports, h.HashRnd)
+	hash ^= uint32(uint16(t.proto) & h.ProtoMask)
+	st.Mark = kern.ReciprocalScale(hash, h.HModulus) + h.HOffset
+	return xtables.VerdictCodeContinue
+}
+
+// ahOffset is where an IPv6 packet's AH header starts (0 when it has
+// none, or when a fragment header comes first).
+func ahOffset(h *packet.Headers) int {
+	if h.Layers&packet.LayerAH == 0 {
+		return 0
+	}
+	off := 40
+	for i := 0; i < int(h.NumExt); i++ {
+		switch h.Ext[i].Proto {
+		case packet.ProtoAH:
+			return off
+		case packet.ProtoFragment:
+			return 0
+		}
+		off += len(h.Ext[i].Data)
+	}
+	return 0
 }

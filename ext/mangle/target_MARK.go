@@ -103,3 +103,9 @@ func (m *Mark) Save(b []byte, ctx *xtables.Context) []byte {
 	b = append(b, '/')
 	return xtables.AppendHex(b, uint64(m.Mask))
 }
+
+// TargetPacket is mark_tg: clear the mask's bits, XOR the value.
+func (m *Mark) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	st.Mark = st.Mark&^m.Mask ^ m.Mark
+	return xtables.VerdictCodeContinue
+}

@@ -49,3 +49,10 @@ func (s *Secmark) Check(ctx *xtables.Context) error {
 	}
 	return errNoEnt
 }
+
+// TargetPacket is secmark_tg: skb->secmark = the context's id. Without a
+// security module the kernel refuses the rule (checkentry), so a loaded
+// rule only continues.
+func (s *Secmark) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	return xtables.VerdictCodeContinue
+}

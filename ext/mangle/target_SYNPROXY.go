@@ -1,6 +1,9 @@
 package mangle
 
-import "github.com/iptwin/iptwin/xtables"
+import (
+	"github.com/iptwin/iptwin/packet"
+	"github.com/iptwin/iptwin/xtables"
+)
 
 // SYNPROXY target (libxt_SYNPROXY.c, struct xt_synproxy_info). The values
 // are parsed as 32-bit numbers and cut to the struct's field widths, as the
@@ -108,4 +111,59 @@ func (s *Synproxy) Check(ctx *xtables.Context) error {
 		return errInval
 	}
 	return nil
+}
+
+// TargetPacket is synproxy_tg4/tg6: a client's SYN is answered with a
+// SYN cookie SYN/ACK and consumed; its ACK, when the cookie is valid,
+// opens the connection to the server and is consumed too, else dropped;
+// other packets continue. The options offered are the client's that the
+// rule allows (window scaling, SACK and ECN only along with timestamps,
+// which carry them in the cookie). The host does the cookies and the
+// packets (SynproxyHost); a host that cannot drops what SYNPROXY would
+// consume.
+func (s *Synproxy) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	p := st.Pkt
+	if p.Layers&packet.LayerTCP == 0 || p.TCP.Opts&packet.OptMalformed != 0 {
+		return xtables.VerdictCodeDrop // no header, or synproxy_parse_options failed
+	}
+	if _, ok := p.ChecksumsOK(); !ok {
+		return xtables.VerdictCodeDrop // nf_ip_checksum / nf_ip6_checksum
+	}
+	f := p.TCP.Flags
+	host, _ := st.Env.(SynproxyHost)
+	switch {
+	case f&packet.TCPSyn != 0 && f&(packet.TCPAck|packet.TCPFin|packet.TCPRst) == 0:
+		if host == nil {
+			return xtables.VerdictCodeDrop
+		}
+		var opts uint8
+		o := p.TCP.Opts
+		if o&packet.OptMSS != 0 {
+			opts |= SynproxyOptMSS
+		}
+		if o&packet.OptWScale != 0 {
+			opts |= SynproxyOptWscale
+		}
+		if o&packet.OptSACKPermitted != 0 {
+			opts |= SynproxyOptSackPerm
+		}
+		if o&packet.OptTimestamp != 0 {
+			opts |= SynproxyOptTimestamp
+		}
+		if f&(packet.TCPEce|packet.TCPCwr) == packet.TCPEce|packet.TCPCwr {
+			opts |= SynproxyOptECN
+		}
+		opts &= s.Options
+		if opts&SynproxyOptTimestamp == 0 {
+			opts &^= SynproxyOptWscale | SynproxyOptSackPerm | SynproxyOptECN
+		}
+		host.SynproxySynAck(st, opts, s.MSS, s.Wscale)
+		return xtables.VerdictCodeStolen
+	case f&packet.TCPAck != 0 && f&(packet.TCPFin|packet.TCPRst|packet.TCPSyn) == 0:
+		if host != nil && host.SynproxyClientACK(st, s.Options, s.MSS, s.Wscale) {
+			return xtables.VerdictCodeStolen
+		}
+		return xtables.VerdictCodeDrop
+	}
+	return xtables.VerdictCodeContinue
 }

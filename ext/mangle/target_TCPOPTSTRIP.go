@@ -113,3 +113,49 @@ func (t *TCPOptStrip) Check(ctx *xtables.Context) error {
 	}
 	return nil
 }
+
+// TargetPacket is tcpoptstrip_tg4/6 (tcpoptstrip_mangle_packet): every
+// option of the set is overwritten with NOPs, the checksum updated byte
+// by byte. A later fragment is left alone; a packet shorter than its TCP
+// header is dropped.
+func (t *TCPOptStrip) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	p := st.Pkt
+	if st.FragOff != 0 {
+		return xtables.VerdictCodeContinue
+	}
+	off := transportOffset(&p.Headers)
+	if off+20 > len(p.Data) {
+		return xtables.VerdictCodeDrop
+	}
+	tcp := p.Data[off:]
+	hdrlen := int(tcp[12]>>4) * 4
+	if hdrlen < 20 || hdrlen > len(tcp) {
+		return xtables.VerdictCodeDrop
+	}
+	changed := false
+	for i := 20; i < hdrlen-1; {
+		optl := tcpOptLen(tcp[:hdrlen], i)
+		if i+optl > hdrlen {
+			break
+		}
+		if t.test(uint(tcp[i])) {
+			for j := 0; j < optl; j++ {
+				o, n := uint16(tcp[i+j]), uint16(1)
+				if (i+j)%2 == 0 {
+					o <<= 8
+					n <<= 8
+				}
+				csumReplace2(tcp, 16, o, n)
+			}
+			for j := 0; j < optl; j++ {
+				tcp[i+j] = 1
+			}
+			changed = true
+		}
+		i += optl
+	}
+	if changed {
+		redecode(p, p.Data)
+	}
+	return xtables.VerdictCodeContinue
+}

@@ -86,3 +86,13 @@ func (t *TEE) Check(ctx *xtables.Context) error {
 	}
 	return nil
 }
+
+// TargetPacket is tee_tg4/tee_tg6: a copy goes to the gateway (through
+// the host's Duplicator), the original continues. A host that cannot
+// send copies sends none.
+func (t *TEE) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	if d, ok := st.Env.(Duplicator); ok {
+		d.Duplicate(st, t.Gw, t.Oif)
+	}
+	return xtables.VerdictCodeContinue
+}

@@ -97,3 +97,19 @@ func (t *TOS) Check(ctx *xtables.Context) error {
 	}
 	return nil
 }
+
+// TargetPacket is tos_tg / tos_tg6: tos = (tos & ~mask) ^ value, written
+// when it changes.
+func (t *TOS) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	h := &st.Pkt.Headers
+	orig := dsField(h)
+	nv := orig&^t.Mask ^ t.Value
+	if orig != nv {
+		if h.IsIPv4() {
+			setIPv4DSField(h, 0, nv)
+		} else {
+			setIPv6DSField(h, 0, nv)
+		}
+	}
+	return xtables.VerdictCodeContinue
+}

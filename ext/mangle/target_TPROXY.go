@@ -84,3 +84,27 @@ func (t *TProxy) Check(ctx *xtables.Context) error {
 	}
 	return nil
 }
+
+// TargetPacket is tproxy_tg4_v1 / tproxy_tg6_v1: a TCP or UDP packet is
+// given to a transparent local socket (the established one of its
+// addresses, else a listener on the target's address and port, the
+// packet's destination port when none is given), marked, and accepted;
+// without such a socket it is dropped. The host finds and assigns the
+// socket (TproxySocket); a host without sockets drops.
+func (t *TProxy) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	p := st.Pkt
+	off := transportOffset(&p.Headers)
+	if off+8 > len(p.Data) {
+		return xtables.VerdictCodeDrop // no room for the ports
+	}
+	lport := t.LPort
+	if lport == 0 {
+		lport = be.Uint16(p.Data[off+2:])
+	}
+	ts, ok := st.Env.(TproxySocket)
+	if !ok || !ts.TproxyAssign(st, t.LAddr, lport) {
+		return xtables.VerdictCodeDrop
+	}
+	st.Mark = st.Mark&^t.MarkMask ^ t.MarkValue
+	return xtables.VerdictCodeAccept
+}

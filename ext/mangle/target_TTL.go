@@ -91,3 +91,35 @@ func (t *TTL) Check(ctx *xtables.Context) error {
 	}
 	return nil
 }
+
+// TargetPacket is ttl_tg: set, increase (to 255 at most) or decrease (to
+// 0 at least) the TTL.
+func (t *TTL) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	h := &st.Pkt.Headers
+	if h.IsIPv4() {
+		if nt := newHopCount(h.IPv4.TTL, t.Mode, t.TTL); nt != h.IPv4.TTL {
+			h.SetTTL(nt)
+		}
+	}
+	return xtables.VerdictCodeContinue
+}
+
+// newHopCount is the arithmetic of ttl_tg and hl_tg6.
+func newHopCount(cur, mode, v uint8) uint8 {
+	n := int(cur)
+	switch mode {
+	case TTLSet:
+		n = int(v)
+	case TTLInc:
+		n += int(v)
+		if n > 255 {
+			n = 255
+		}
+	case TTLDec:
+		n -= int(v)
+		if n < 0 {
+			n = 0
+		}
+	}
+	return uint8(n)
+}
