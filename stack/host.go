@@ -86,7 +86,7 @@ type Host struct {
 // New returns a host with the given network configuration and rule sets
 // and a random source seeded from seed.
 func New(name string, net *host.Net, r4, r6 *xtables.Ruleset, seed uint64) (*Host, error) {
-	h := &Host{Name: name, Net: net, rng: seed}
+	h := &Host{Name: name, Net: net, rng: seed, logBuf: make([]byte, 0, nflog.MaxLine)}
 	h.Rules[v4], h.Rules[v6] = r4, r6
 	h.env.h = h
 	if err := h.Reload(); err != nil {

@@ -36,7 +36,9 @@ func (h *Host) Receive(dev string, frame []byte) (Result, error) {
 	s.in = dev
 	copy(s.mac[:], frame[:14])
 	s.hasMAC = true
-	if err := s.setBytes(frame[14:]); err != nil {
+	if err := s.setBytes(frame[14:]); err != nil && !s.ipDecoded() {
+		// ip_rcv_core refuses a bad IP header; a bad transport header
+		// is left for the hooks and the protocols to see.
 		h.freeSkb(s)
 		return Result{}, errPacket{err}
 	}
@@ -63,7 +65,9 @@ func (h *Host) Send(ip []byte, sock *Socket) (Result, error) {
 	if sock != nil {
 		s.hasSock, s.uid, s.gid = true, sock.UID, sock.GID
 	}
-	if err := s.setBytes(ip); err != nil {
+	if err := s.setBytes(ip); err != nil && !s.ipDecoded() {
+		// ip_rcv_core refuses a bad IP header; a bad transport header
+		// is left for the hooks and the protocols to see.
 		h.freeSkb(s)
 		return Result{}, errPacket{err}
 	}

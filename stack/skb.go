@@ -61,3 +61,9 @@ func (s *skb) setBytes(b []byte) error {
 func (s *skb) redecode() error { return s.pkt.Decode(s.buf) }
 
 func (s *skb) v6() bool { return s.fam == xtables.IPv6 }
+
+// ipDecoded reports whether the IP header decoded (the transport header
+// may still be malformed or cut short).
+func (s *skb) ipDecoded() bool {
+	return s.pkt.Layers&(packet.LayerIPv4|packet.LayerIPv6) != 0 && len(s.pkt.Data) > 0
+}

@@ -68,6 +68,7 @@ func main() {
 	icmpgenDir := flag.String("icmpgen", "../../testdata/kernel", "icmpgen's golden directory")
 	defragDir := flag.String("defrag", "../../../defrag/testdata/kernel", "defrag's golden directory")
 	only := flag.String("run", "", "record only the cases whose name matches this regexp")
+	probe := flag.Bool("probe-frag-mem", false, "print the memory the kernel charges per queued fragment instead of recording")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "record: must run as root (network namespaces)")
@@ -80,7 +81,19 @@ func main() {
 		teardown()
 		os.Exit(1)
 	}()
-	err := record(*icmpgenDir, *defragDir, *only)
+	var err error
+	if *probe {
+		err = setup()
+		if err == nil {
+			var c *tap
+			if c, err = openTap(nsC, "c0"); err == nil {
+				err = probeFragMem(c)
+				c.Close()
+			}
+		}
+	} else {
+		err = record(*icmpgenDir, *defragDir, *only)
+	}
 	teardown()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "record:", err)
