@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/iptwin/iptwin/ext/iphdr"
-	"github.com/iptwin/iptwin/iptables"
 	"github.com/iptwin/iptwin/ipset"
+	"github.com/iptwin/iptwin/iptables"
 	"github.com/iptwin/iptwin/packet"
 	"github.com/iptwin/iptwin/xtables"
 )
@@ -144,7 +144,7 @@ func (e *kernelEnv) ReverseRoute(dst, src netip.Addr, oif string, mark uint32) (
 	return 0, "", false
 }
 
-func (e *kernelEnv) Log(*xtables.PacketState, xtables.LogRequest)  {}
+func (e *kernelEnv) Log(*xtables.PacketState, xtables.LogRequest)    {}
 func (e *kernelEnv) Reject(*xtables.PacketState, xtables.RejectType) {}
 
 // Lookup gives the matches B's ip sets.
@@ -223,4 +223,3 @@ func l4proto(fam xtables.Family, d []byte) (int, bool) {
 	p, _, _, err := iphdr.IPv6FindHdr(d, -1, true)
 	return p, err == iphdr.FindOK
 }
-
