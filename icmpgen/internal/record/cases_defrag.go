@@ -19,11 +19,17 @@ import (
 //	timeout        queue, let the queue expire: time exceeded (reassembly)
 func defragCases() []tcase {
 	var cs []tcase
-	add := func(c tcase) { c.pkg = "defrag"; cs = append(cs, c) }
+	// Every case gets its own identification: a queue a case leaves
+	// behind (a fragment arriving after its datagram was discarded) lives
+	// on for ipfrag_time and would catch the next case's fragments.
+	id := uint32(0x4000)
+	add := func(c tcase) { c.pkg = "defrag"; cs = append(cs, c); id++ }
 	frags := func(b []byte, spans ...span) [][]byte {
 		if b[0]>>4 == 6 {
-			return frag6(b, 0x5eed, spans...)
+			return frag6(b, 0x50000+id, spans...)
 		}
+		b = append([]byte(nil), b...)
+		b[4], b[5] = byte(id>>8), byte(id)
 		return frag4(b, spans...)
 	}
 	order := func(fs [][]byte, idx ...int) [][]byte {
@@ -65,16 +71,16 @@ func defragCases() []tcase {
 	}
 	d4 := udp(c4, h4, 40000, 81, pattern(2000), ipid(0x4003))
 	add(tcase{name: "d4-local-trim", doc: "a non-last fragment is cut to a multiple of 8 (here 1003 to 1000)",
-		model: "local", send: c0(frag4(d4, span{0, 1003}, span{1000, 2008})...), capture: "c0"})
+		model: "local", send: c0(frags(d4, span{0, 1003}, span{1000, 2008})...), capture: "c0"})
 	add(tcase{name: "d4-local-empty", doc: "a non-last fragment of less than 8 bytes is cut to nothing: the datagram is discarded",
-		model: "local", send: c0(frag4(d4, span{0, 1000}, span{1000, 1005}, span{1000, 2008})...), capture: "c0"})
+		model: "local", send: c0(frags(d4, span{0, 1000}, span{1000, 1005}, span{1000, 2008})...), capture: "c0"})
 	// ipfrag_max_dist: 63 fragments of other datagrams from the same
 	// source between the two halves keep the datagram, 64 purge it.
 	for _, n := range []int{63, 64} {
-		halves := frag4(udp(c4, h4, 40000, 81, pattern(1000), ipid(0x4100)), span{0, 504}, span{504, 1008})
+		halves := frags(udp(c4, h4, 40000, 81, pattern(1000)), span{0, 504}, span{504, 1008})
 		ops := c0(halves[0])
 		for i := 0; i < n; i++ {
-			ops = append(ops, c0(frag4(udp(c4, h4, 40001, 81, pattern(16), ipid(uint16(0x4200+i))), span{8, 24})[0])...)
+			ops = append(ops, c0(frag4(udp(c4, h4, 40001, 81, pattern(16), ipid(uint16(0x6000+n*0x100+i))), span{8, 24})[0])...)
 		}
 		ops = append(ops, c0(halves[1])...)
 		name := map[int]string{63: "d4-local-maxdist-63", 64: "d4-local-maxdist-64"}[n]
@@ -83,29 +89,29 @@ func defragCases() []tcase {
 	}
 	d6 := udp(c6, h6, 40000, 81, pattern(2000))
 	add(tcase{name: "d6-local-unaligned", doc: "a non-last fragment not a multiple of 8: parameter problem at the payload length",
-		model: "local", send: c0(frag6(d6, 0x5eee, span{0, 1003})...), capture: "c0"})
+		model: "local", send: c0(frags(d6, span{0, 1003})...), capture: "c0"})
 	add(tcase{name: "d6-local-truncated", doc: "a first fragment without the transport header: parameter problem, code 3",
-		model: "local", send: c0(frag6(udp(c6, h6, 40000, 81, pattern(100), ext(packet.ProtoDstOpts)), 0x5eef, span{0, 8}, span{8, 116})...), capture: "c0"})
+		model: "local", send: c0(frags(udp(c6, h6, 40000, 81, pattern(100), ext(packet.ProtoDstOpts)), span{0, 8}, span{8, 116})...), capture: "c0"})
 	add(tcase{name: "d6-local-atomic", doc: "an atomic fragment (offset 0, M clear) is delivered in place",
-		model: "local", send: c0(frag6(udp(c6, h6, 40000, 81, pattern(100)), 0x5ef0, span{0, 108})...), capture: "c0"})
+		model: "local", send: c0(frags(udp(c6, h6, 40000, 81, pattern(100)), span{0, 108})...), capture: "c0"})
 
 	// Timeouts.
 	ft := []string{"sysctl -qw net.ipv4.ipfrag_time=1 net.ipv6.ip6frag_time=1"}
 	add(tcase{name: "d4-local-timeout", doc: "the first fragment alone: time exceeded (reassembly) after ipfrag_time",
-		setup: ft, model: "timeout local", send: c0(frag4(d4, span{0, 1000})[0]), capture: "c0", wait: 3 * time.Second})
+		setup: ft, model: "timeout local", send: c0(frags(d4, span{0, 1000})[0]), capture: "c0", wait: 3 * time.Second})
 	add(tcase{name: "d4-local-timeout-trim", doc: "the quote holds the first fragment as queued: data cut to a multiple of 8, header unchanged",
-		setup: ft, model: "timeout local", send: c0(frag4(d4, span{0, 1003})[0]), capture: "c0", wait: 3 * time.Second})
+		setup: ft, model: "timeout local", send: c0(frags(d4, span{0, 1003})[0]), capture: "c0", wait: 3 * time.Second})
 	add(tcase{name: "d4-local-timeout-nofirst", doc: "no first fragment, no error",
-		setup: ft, model: "timeout local", send: c0(frag4(d4, span{1000, 2008})[0]), capture: "c0", wait: 3 * time.Second})
+		setup: ft, model: "timeout local", send: c0(frags(d4, span{1000, 2008})[0]), capture: "c0", wait: 3 * time.Second})
 	add(tcase{name: "d6-local-timeout", doc: "the first fragment alone: time exceeded (reassembly) after ip6frag_time",
-		setup: ft, model: "timeout local", send: c0(frag6(d6, 0x5ef1, span{0, 1000})[0]), capture: "c0", wait: 3 * time.Second})
+		setup: ft, model: "timeout local", send: c0(frags(d6, span{0, 1000})[0]), capture: "c0", wait: 3 * time.Second})
 	f4 := udp(c4, s4, 40000, 9, pattern(2000), ipid(0x4004))
 	f6 := udp(c6, s6, 40000, 9, pattern(2000))
 	add(tcase{name: "d4-ct-timeout", doc: "conntrack's queue of a forwarded datagram expires without an error (ip_expire: only an end host answers)",
-		setup: append([]string{ct4}, ft...), model: "timeout ct", send: c0(frag4(f4, span{0, 1000})[0]), capture: "c0", wait: 3 * time.Second})
+		setup: append([]string{ct4}, ft...), model: "timeout ct", send: c0(frags(f4, span{0, 1000})[0]), capture: "c0", wait: 3 * time.Second})
 	add(tcase{name: "d6-ct-timeout", doc: "IPv6 conntrack's queue answers even for a forwarded datagram",
 		setup: []string{ct6, "sysctl -qw net.netfilter.nf_conntrack_frag6_timeout=1"}, model: "timeout ct src=fd00:1::1",
-		send: c0(frag6(f6, 0x5ef2, span{0, 1000})[0]), capture: "c0", wait: 3 * time.Second})
+		send: c0(frags(f6, span{0, 1000})[0]), capture: "c0", wait: 3 * time.Second})
 
 	// Conntrack's reassembly and refragmentation on forwarding.
 	for _, v := range []struct {
@@ -124,18 +130,18 @@ func defragCases() []tcase {
 	}
 	big4 := udp(c4, s4, 40000, 9, pattern(2500), ipid(0x4006))
 	add(tcase{name: "d4-ct-refrag-slow", doc: "fragments larger than the next link: cut again to its MTU (slow path)",
-		setup: []string{ct4}, model: "forward mtu=1280", send: c0(frag4(big4, span{0, 1480}, span{1480, 2508})...), capture: "s0"})
+		setup: []string{ct4}, model: "forward mtu=1280", send: c0(frags(big4, span{0, 1480}, span{1480, 2508})...), capture: "s0"})
 	big4df := udp(c4, s4, 40000, 9, pattern(2500), ipid(0x4007), df)
 	add(tcase{name: "d4-ct-df-toobig", doc: "DF fragments larger than the next link: fragmentation needed, quoting the reassembled datagram",
-		setup: []string{ct4}, model: "forward mtu=1280 src=10.0.1.1", send: c0(frag4(big4df, span{0, 1480}, span{1480, 2508})...), capture: "c0"})
+		setup: []string{ct4}, model: "forward mtu=1280 src=10.0.1.1", send: c0(frags(big4df, span{0, 1480}, span{1480, 2508})...), capture: "c0"})
 	add(tcase{name: "d4-ct-df-fits", doc: "DF fragments that fit: forwarded as the same fragments, without DF",
-		setup: []string{ct4}, model: "forward mtu=1280", send: c0(frag4(big4df, span{0, 1000}, span{1000, 2000}, span{2000, 2508})...), capture: "s0"})
+		setup: []string{ct4}, model: "forward mtu=1280", send: c0(frags(big4df, span{0, 1000}, span{1000, 2000}, span{2000, 2508})...), capture: "s0"})
 	big6 := udp(c6, s6, 40000, 9, pattern(2500))
 	add(tcase{name: "d6-ct-toobig", doc: "fragments larger than the next link: packet too big, quoting the reassembled datagram",
-		setup: []string{ct6}, model: "forward mtu=1280 src=fd00:1::1", send: c0(frag6(big6, 0x5ef3, span{0, 1400}, span{1400, 2508})...), capture: "c0"})
+		setup: []string{ct6}, model: "forward mtu=1280 src=fd00:1::1", send: c0(frags(big6, span{0, 1400}, span{1400, 2508})...), capture: "c0"})
 	add(tcase{name: "d6-ct-atomic", doc: "an atomic fragment is reassembled alone: forwarded without its fragment header",
-		setup: []string{ct6}, model: "forward mtu=1280", send: c0(frag6(udp(c6, s6, 40000, 9, pattern(100)), 0x5ef4, span{0, 108})...), capture: "s0"})
+		setup: []string{ct6}, model: "forward mtu=1280", send: c0(frags(udp(c6, s6, 40000, 9, pattern(100)), span{0, 108})...), capture: "s0"})
 	add(tcase{name: "d6-ct-unaligned", doc: "a fragment conntrack cannot use goes on alone",
-		setup: []string{ct6}, model: "forward mtu=1280", send: c0(frag6(big6, 0x5ef5, span{0, 1003})[0]), capture: "s0"})
+		setup: []string{ct6}, model: "forward mtu=1280", send: c0(frags(big6, span{0, 1003})[0]), capture: "s0"})
 	return cs
 }
