@@ -70,3 +70,9 @@ func (a *Audit) Check(ctx *xtables.Context) error {
 	}
 	return nil
 }
+
+// TargetPacket is audit_tg: an audit record when the audit subsystem is
+// on (the twin has none); the packet goes on.
+func (a *Audit) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	return xtables.VerdictCodeContinue
+}

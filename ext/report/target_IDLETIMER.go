@@ -126,3 +126,9 @@ func (t *IdleTimer) Check(ctx *xtables.Context) error {
 	}
 	return nil
 }
+
+// TargetPacket is idletimer_tg: the timer of the label is rearmed (its
+// expiry shows in sysfs, not in the packet path); the packet goes on.
+func (t *IdleTimer) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	return xtables.VerdictCodeContinue
+}

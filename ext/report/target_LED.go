@@ -123,3 +123,9 @@ func (l *LED) Save(b []byte, ctx *xtables.Context) []byte {
 	}
 	return b
 }
+
+// TargetPacket is led_tg: the LED trigger fires; the packet goes on. (The
+// reference kernel has no LED target: such a rule does not load.)
+func (l *LED) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	return xtables.VerdictCodeContinue
+}

@@ -167,3 +167,11 @@ func (l *Log) Check(ctx *xtables.Context) error {
 	}
 	return nil
 }
+
+// TargetPacket is log_tg: the host writes the kernel's LOG line for the
+// packet (nf_log_packet with the level, flags and prefix); the packet
+// goes on.
+func (l *Log) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	st.Env.Log(st, xtables.LogRequest{Level: l.Level, Prefix: l.Prefix, Flags: l.LogFlags})
+	return xtables.VerdictCodeContinue
+}

@@ -123,3 +123,10 @@ func appendNamedUint(b []byte, dashes, name string, v uint64) []byte {
 func (n *NFLog) Print(b []byte, ctx *xtables.Context) []byte { return n.appendNFLog(b, "") }
 
 func (n *NFLog) Save(b []byte, ctx *xtables.Context) []byte { return n.appendNFLog(b, "--") }
+
+// TargetPacket is what iptables-nft's native log expression does (log
+// group N): the packet is sent to nfnetlink_log listeners of the group;
+// the twin has none, so nothing is seen, and the packet goes on.
+func (n *NFLog) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	return xtables.VerdictCodeContinue
+}

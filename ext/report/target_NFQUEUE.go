@@ -126,3 +126,13 @@ func (q *NFQueue) Check(ctx *xtables.Context) error {
 	}
 	return nil
 }
+
+// TargetPacket is nfqueue_tg_v3 followed by nf_queue with no program
+// listening on any queue (the twin has none): the packet is dropped, or
+// with --queue-bypass accepted by the table as if the rule said ACCEPT.
+func (q *NFQueue) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	if q.Flags&NFQFlagBypass != 0 {
+		return xtables.VerdictCodeAccept
+	}
+	return xtables.VerdictCodeDrop
+}

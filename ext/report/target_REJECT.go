@@ -203,3 +203,35 @@ func (r *Reject6) Check(ctx *xtables.Context) error {
 	}
 	return nil
 }
+
+// reject6Types maps ip6t_reject_with to the host's reply kinds.
+var reject6Types = [...]xtables.RejectType{
+	Reject6ICMPNoRoute:       xtables.RejectNoRoute,
+	Reject6ICMPAdmProhibited: xtables.RejectAdminProhibited,
+	Reject6ICMPNotNeighbor:   xtables.RejectNoRoute, // not offered by iptables
+	Reject6ICMPAddrUnreach:   xtables.RejectAddrUnreach,
+	Reject6ICMPPortUnreach:   xtables.RejectPortUnreach,
+	Reject6ICMPEchoReply:     xtables.RejectEchoReply,
+	Reject6TCPReset:          xtables.RejectTCPReset,
+	Reject6ICMPPolicyFail:    xtables.RejectPolicyFail,
+	Reject6ICMPRejectRoute:   xtables.RejectRejectRoute,
+}
+
+// TargetPacket is reject_tg: the host builds and sends the reply (its
+// reply builder decides, as nf_send_unreach and nf_send_reset do, which
+// packets get one), and the packet is dropped. The ipt_reject_with values
+// are the host's RejectType values.
+func (r *Reject) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	if r.With != RejectICMPEchoReply && r.With <= RejectICMPAdminProhibited {
+		st.Env.Reject(st, xtables.RejectType(r.With))
+	}
+	return xtables.VerdictCodeDrop
+}
+
+// TargetPacket is reject_tg6.
+func (r *Reject6) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	if int(r.With) < len(reject6Types) && r.With != Reject6ICMPEchoReply && r.With != Reject6ICMPNotNeighbor {
+		st.Env.Reject(st, reject6Types[r.With])
+	}
+	return xtables.VerdictCodeDrop
+}

@@ -21,3 +21,10 @@ func (*Trace) Parse(c *xtables.OptionCall) error { return nil }
 func (*Trace) Print(b []byte, ctx *xtables.Context) []byte { return b }
 
 func (*Trace) Save(b []byte, ctx *xtables.Context) []byte { return b }
+
+// TargetPacket is what iptables-nft's native "meta nftrace set 1" does:
+// the packet is traced from here on.
+func (*Trace) TargetPacket(st *xtables.PacketState) xtables.VerdictCode {
+	st.Trace = true
+	return xtables.VerdictCodeContinue
+}
