@@ -268,6 +268,7 @@ func (d *DCCP) MatchPacket(st *xtables.PacketState) bool {
 	found, drop := dccpOptionFound(&in, dh, d.Option)
 	if drop {
 		st.HotDrop = true
+		return false
 	}
 	return found != (d.InvFlags&dccpOption != 0)
 }

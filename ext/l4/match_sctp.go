@@ -471,6 +471,7 @@ func (s *SCTP) MatchPacket(st *xtables.PacketState) bool {
 	ok, drop := s.matchChunks(&in, in.thoff+12)
 	if drop {
 		st.HotDrop = true
+		return false
 	}
 	return ok != (s.InvFlags&sctpChunkTypes != 0)
 }
