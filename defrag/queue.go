@@ -149,10 +149,13 @@ type Queue struct {
 	last  *fq
 	free  []*fq
 	peers map[peerKey]*peer
-	mem   int64
-	out   []byte
-	sizes []int
-	err   Error
+	// freePeers recycles peers no queue holds any more: a new one starts
+	// counting from 0, as a new inet_peer does.
+	freePeers []*peer
+	mem       int64
+	out       []byte
+	sizes     []int
+	err       Error
 }
 
 // New returns an empty reassembler.
@@ -285,6 +288,7 @@ func (q *Queue) kill(f *fq) {
 	if f.peer != nil {
 		if f.peer.refs--; f.peer.refs == 0 {
 			delete(q.peers, peerKey{f.key.src, f.key.dev})
+			q.freePeers = append(q.freePeers, f.peer)
 		}
 	}
 	*f = fq{head: f.head[:0], frags: f.frags[:0], runs: f.runs[:0], store: f.store[:0]}

@@ -118,7 +118,13 @@ func (q *Queue) peerOf(k key) *peer {
 	pk := peerKey{k.src, k.dev}
 	p := q.peers[pk]
 	if p == nil {
-		p = new(peer)
+		if n := len(q.freePeers); n > 0 {
+			p = q.freePeers[n-1]
+			q.freePeers = q.freePeers[:n-1]
+		} else {
+			p = new(peer)
+		}
+		*p = peer{}
 		q.peers[pk] = p
 	}
 	p.refs++
