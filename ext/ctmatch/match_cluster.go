@@ -148,8 +148,11 @@ func (cl *Cluster) MatchPacket(st *xtables.PacketState) bool {
 		b := src.As4()
 		h = kern.Jhash1Word(kern.LEWord(b[:]), cl.HashSeed)
 	} else {
+		// jhash2(ip, NF_CT_TUPLE_L3SIZE / sizeof(__u32)): the size is
+		// the 4 words' count, not their bytes, so only the first word
+		// is hashed (measured: testdata/kernel-cluster.txt).
 		b := src.As16()
-		w := [4]uint32{kern.LEWord(b[0:]), kern.LEWord(b[4:]), kern.LEWord(b[8:]), kern.LEWord(b[12:])}
+		w := [1]uint32{kern.LEWord(b[0:])}
 		h = kern.Jhash2(w[:], cl.HashSeed)
 	}
 	node := kern.ReciprocalScale(h, cl.TotalNodes)

@@ -136,9 +136,9 @@ func (s *Statistic) Save(b []byte, ctx *xtables.Context) []byte {
 
 // MatchPacket is statistic_mt: random mode draws get_random_u32() (the
 // host's Random) against the probability in 31 bits; nth mode counts
-// every packet through 0..n-1 and matches at --packet, the counter
-// starting at n-1-packet so that the first match is the first packet
-// (for --packet 0).
+// every packet through 0..n-1 and matches when the counter comes round
+// to 0, the counter starting at n-1-packet (libxt_statistic's count), so
+// that packet p+1, p+1+n, ... match (measured: testdata/kernel-rate.txt).
 func (s *Statistic) MatchPacket(st *xtables.PacketState) bool {
 	ret := s.Flags&statInvert != 0
 	switch s.Mode {
@@ -155,7 +155,7 @@ func (s *Statistic) MatchPacket(st *xtables.PacketState) bool {
 		} else {
 			s.count++
 		}
-		if s.count == s.Packet {
+		if s.count == 0 {
 			ret = !ret
 		}
 	}
