@@ -1,0 +1,3 @@
+package kernelref
+
+const sysSetns = 308 // setns(2) on x86-64

@@ -1,0 +1,3 @@
+package kernelref
+
+const sysSetns = 268 // setns(2) on arm64
