@@ -28,9 +28,13 @@ type Options struct {
 	// (skb->pkt_type != PACKET_HOST: link broadcast or multicast).
 	NotHost bool
 	// ChecksumValid says the transport checksum is known good
-	// (skb_csum_unnecessary): a packet from a local socket (checksum left
-	// to the device) or one conntrack already verified. Otherwise REJECT
-	// verifies it and sends nothing for a bad one.
+	// (skb_csum_unnecessary: CHECKSUM_UNNECESSARY, csum_valid, or
+	// CHECKSUM_PARTIAL): a packet from a local socket (checksum left to
+	// the device) or one whose checksum conntrack verified good. Otherwise
+	// REJECT verifies it and sends nothing for a bad one. A bad checksum
+	// conntrack saw stays bad: INPUT verifies it again and forwarding
+	// resets the stored sum (skb_forward_csum), so there is no hook where
+	// REJECT would take it as good (recorded: r4-fwd-rst-badsum-ct).
 	ChecksumValid bool
 	// TTL is the reply's TTL or hop limit; 0 means 64.
 	TTL uint8

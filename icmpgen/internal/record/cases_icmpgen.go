@@ -250,6 +250,36 @@ func icmpgenCases() []tcase {
 	add(tcase{name: "s6-too-big", doc: "packet too big for the next hop",
 		model: "too-big mtu=1280 src=fd00:1::1", send: c0(udp(c6, s6, 40000, 9, pattern(1300))), capture: "c0"})
 
+	// The checksum state conntrack leaves: it verifies TCP and UDP
+	// checksums at PREROUTING (nf_conntrack_checksum=1) and marks a bad
+	// one CHECKSUM_COMPLETE, which nf_ip_checksum re-verifies at INPUT but
+	// takes as good at FORWARD.
+	// The raw rule only loads conntrack; the REJECT rules match whatever
+	// state conntrack gives the packet.
+	ctLoad4 := "iptables -t raw -A PREROUTING -m conntrack --ctstate INVALID -j ACCEPT"
+	ctLoad6 := "ip6tables -t raw -A PREROUTING -m conntrack --ctstate INVALID -j ACCEPT"
+	add(tcase{name: "r4-fwd-rst-badsum", doc: "without conntrack a bad checksum gets no RST in FORWARD",
+		setup: []string{"iptables -A FORWARD -s 10.0.1.2 -p tcp -j REJECT --reject-with tcp-reset"}, model: "reject fwd type=tcp-reset",
+		send: c0(badsum(tcp(c4, s4, 40000, 80, packet.TCPSyn, 77, 0, nil), 16)), capture: "c0"})
+	add(tcase{name: "r4-fwd-rst-badsum-ct", doc: "nor with conntrack, which verified it at PREROUTING: forwarding drops the stored sum (skb_forward_csum) and REJECT verifies again",
+		setup: []string{ctLoad4, "iptables -A FORWARD -s 10.0.1.2 -p tcp -j REJECT --reject-with tcp-reset"}, model: "reject fwd type=tcp-reset",
+		send: c0(badsum(tcp(c4, s4, 40000, 80, packet.TCPSyn, 77, 0, nil), 16)), capture: "c0"})
+	add(tcase{name: "r4-fwd-unreach-badsum-ct", doc: "the same for a UDP datagram",
+		setup: []string{ctLoad4, "iptables -A FORWARD -s 10.0.1.2 -p udp -j REJECT"}, model: "reject fwd type=icmp-port-unreachable src=10.0.1.1",
+		send: c0(badsum(udp(c4, s4, 40000, 9, p32), 6)), capture: "c0"})
+	add(tcase{name: "r4-in-rst-badsum-ct", doc: "in INPUT the bad checksum is verified again: no RST",
+		setup: []string{ctLoad4, "iptables -A INPUT -s 10.0.1.2 -p tcp -j REJECT --reject-with tcp-reset"}, model: "reject type=tcp-reset",
+		send: c0(badsum(tcp(c4, h4, 40000, 9, packet.TCPSyn, 77, 0, nil), 16)), capture: "c0"})
+	add(tcase{name: "r6-fwd-rst-badsum", doc: "IPv6 without conntrack: no RST",
+		setup: []string{"ip6tables -A FORWARD -s fd00:1::2 -p tcp -j REJECT --reject-with tcp-reset"}, model: "reject fwd type=tcp-reset",
+		send: c0(badsum(tcp(c6, s6, 40000, 80, packet.TCPSyn, 77, 0, nil), 16)), capture: "c0"})
+	add(tcase{name: "r6-fwd-rst-badsum-ct", doc: "IPv6 with conntrack: no RST either",
+		setup: []string{ctLoad6, "ip6tables -A FORWARD -s fd00:1::2 -p tcp -j REJECT --reject-with tcp-reset"}, model: "reject fwd type=tcp-reset",
+		send: c0(badsum(tcp(c6, s6, 40000, 80, packet.TCPSyn, 77, 0, nil), 16)), capture: "c0"})
+	add(tcase{name: "r6-fwd-unreach-badsum-ct", doc: "IPv6 UDP with a bad checksum and conntrack: no error",
+		setup: []string{ctLoad6, "ip6tables -A FORWARD -s fd00:1::2 -p udp -j REJECT"}, model: "reject fwd type=icmp6-port-unreachable src=fd00:1::1",
+		send: c0(badsum(udp(c6, s6, 40000, 9, p32), 6)), capture: "c0"})
+
 	// Rate limits, last: the peers 10.0.1.3 and fd00:1::3 are used by no
 	// other case, so their buckets start full (a peer answered with
 	// ratelimit 0 keeps an empty bucket).
