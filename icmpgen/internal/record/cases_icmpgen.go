@@ -60,6 +60,10 @@ func icmpgenCases() []tcase {
 		setup: []string{"iptables -A INPUT -s 10.0.1.2 -p udp -j REJECT"},
 		model: "reject type=icmp-port-unreachable rt=broadcast", send: c0(udp(c4, bc4, 40000, 9, p32)), capture: "c0"})
 
+	add(tcase{name: "r4-in-rst-broadcast", doc: "no RST for a segment to a broadcast address",
+		setup: []string{"iptables -A INPUT -s 10.0.1.2 -p tcp -j REJECT --reject-with tcp-reset"},
+		model: "reject type=tcp-reset rt=broadcast", send: c0(tcp(c4, bc4, 40000, 9, packet.TCPSyn, 1, 0, nil)), capture: "c0"})
+
 	// IPv4 tcp-reset.
 	rstRule := "iptables -A INPUT -s 10.0.1.2 -p tcp --dport 9 -j REJECT --reject-with tcp-reset"
 	add(tcase{name: "r4-in-rst-syn", doc: "tcp-reset answers a SYN with RST/ACK for seq+1",
@@ -165,6 +169,12 @@ func icmpgenCases() []tcase {
 	add(tcase{name: "r6-in-multicast", doc: "no error for a packet to a multicast address",
 		setup: []string{"ip6tables -A INPUT -s fd00:1::2 -p udp -j REJECT"}, model: "reject type=icmp6-port-unreachable",
 		send: c0(udp(c6, "ff02::1", 40000, 9, p32)), capture: "c0"})
+	add(tcase{name: "r6-in-unspec-src", doc: "no error to the unspecified address",
+		setup: []string{"ip6tables -A INPUT -p udp --dport 9 -j REJECT"}, model: "reject type=icmp6-port-unreachable local",
+		send: c0(udp("::", h6, 40000, 9, p32)), capture: "c0"})
+	add(tcase{name: "r6-in-rst-unspec-src", doc: "nor a RST",
+		setup: []string{"ip6tables -A INPUT -p tcp --dport 9 -j REJECT --reject-with tcp-reset"}, model: "reject type=tcp-reset",
+		send: c0(tcp("::", h6, 40000, 9, packet.TCPSyn, 1, 0, nil)), capture: "c0"})
 	rst6Rule := "ip6tables -A INPUT -s fd00:1::2 -p tcp --dport 9 -j REJECT --reject-with tcp-reset"
 	add(tcase{name: "r6-in-rst-syn", doc: "tcp-reset answers a SYN with RST/ACK",
 		setup: []string{rst6Rule}, model: "reject type=tcp-reset",
