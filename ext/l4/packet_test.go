@@ -241,3 +241,33 @@ func BenchmarkMultiport(b *testing.B) {
 		ms[0].MatchPacket(st)
 	}
 }
+
+// Every match of l4, iphdr and meta evaluates packets, and SET acts on
+// them, in each family they serve.
+func TestEveryExtensionHasPacketSemantics(t *testing.T) {
+	names := []string{"ah", "esp", "frag", "icmp", "icmp6", "ipcomp", "iprange", "mh", "rt", "addrtype", "bpf",
+		"multiport", "owner", "set", "srh", "string", "tos", "dst", "hbh", "hl", "rpfilter", "ttl", "comment",
+		"dccp", "dscp", "ecn", "eui64", "ipv6header", "length", "mac", "osf", "physdev", "pkttype", "realm",
+		"sctp", "tcp", "tcpmss", "u32", "udp"}
+	found := map[string]bool{}
+	for _, f := range []xtables.Family{xtables.IPv4, xtables.IPv6} {
+		for _, n := range names {
+			mt := xtables.FindMatch(f, n)
+			if mt == nil {
+				continue
+			}
+			found[n] = true
+			if _, ok := mt.New().(xtables.PacketMatcher); !ok {
+				t.Errorf("%v %s: no MatchPacket", f, n)
+			}
+		}
+		if _, ok := xtables.FindTarget(f, "SET").New().(xtables.PacketTargeter); !ok {
+			t.Errorf("%v SET: no TargetPacket", f)
+		}
+	}
+	for _, n := range names {
+		if !found[n] {
+			t.Errorf("%s is not registered", n)
+		}
+	}
+}
