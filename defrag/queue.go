@@ -184,9 +184,10 @@ func (q *Queue) Len() int { return len(q.qs) }
 // Mem is the memory charged, as /proc/net/sockstat's FRAG memory.
 func (q *Queue) Mem() int64 { return q.mem }
 
-// Sizes are the data lengths of the fragments the last reassembled
-// datagram was made of, in offset order (the skbs of its frag_list, which
-// Refragment4 and Refragment6 reuse). Valid until the next call.
+// Sizes are the data lengths of the fragments the datagram the last Add
+// reassembled was made of, in offset order (the skbs of its frag_list,
+// which Refragment4 and Refragment6 reuse); empty when it reassembled
+// nothing. Valid until the next call.
 func (q *Queue) Sizes() []int { return q.sizes }
 
 // Add adds a fragment (the IP packet frag, p its decoding or nil) arriving
@@ -204,6 +205,7 @@ func (q *Queue) Add(frag []byte, p *packet.Packet, now int64) (whole []byte, max
 // fragment is held (err nil) or dropped (err an *Error). Expire must have
 // run for now before: a queue past its time is gone in the kernel.
 func (q *Queue) AddMeta(frag []byte, p *packet.Packet, now int64, m Meta) (whole []byte, maxFrag int, done bool, err error) {
+	q.sizes = q.sizes[:0]
 	b := frag
 	if p != nil && len(p.Data) > 0 {
 		b = p.Data

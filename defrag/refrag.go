@@ -2,6 +2,7 @@ package defrag
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/iptwin/iptwin/packet"
 )
@@ -29,7 +30,7 @@ func fastGeometry(first int, sizes []int, space int) bool {
 		return false
 	}
 	for i, s := range sizes[1:] {
-		if s > space || s&7 != 0 && i < len(sizes)-2 {
+		if s < 0 || s > space || s&7 != 0 && i < len(sizes)-2 {
 			return false
 		}
 	}
@@ -62,6 +63,7 @@ func Refragment4(dst []byte, frags [][]byte, pkt []byte, sizes []int, maxFrag, m
 	if space < 8 {
 		return dst, frags, ErrFragSize
 	}
+	dst = slices.Grow(dst, len(pkt)+(len(pkt)/(space&^7)+len(sizes)+1)*hlen)
 	// Fragments after the first carry the header with the options not
 	// to be copied turned to NOPs (ip_options_fragment).
 	var later [60]byte
@@ -219,6 +221,7 @@ func Refragment6(dst []byte, frags [][]byte, pkt []byte, sizes []int, maxFrag, m
 		return dst, frags, ErrFragSize
 	}
 	space := mtu - hlen - 8
+	dst = slices.Grow(dst, len(pkt)+(len(pkt)/(space&^7)+len(sizes)+1)*(hlen+8))
 	next := pkt[nhoff]
 	emit := func(off int, data []byte, more bool) {
 		fs := len(dst)
