@@ -5,4 +5,9 @@
 // extension of iptables 1.8.9 (the revision the kernel picks), with the
 // per-rule struct mirroring the kernel's xt_*_info and a Check for what the
 // kernel's checkentry refuses when the rule is committed.
+//
+// TargetPacket rewrites headers in place with the kernel's checksum
+// arithmetic (rewrite.go); what a target needs of the host beyond
+// xtables.Env (route MTUs, packet copies, sockets, SYN cookies, the CT
+// template, skb->priority) is asked through the interfaces in packet.go.
 package mangle

@@ -14,7 +14,7 @@ import (
 
 const v4, v6 = xtables.IPv4, xtables.IPv6
 
-func tg(t *testing.T, f xtables.Family, args ...string) xtables.PacketTargeter {
+func tg(t testing.TB, f xtables.Family, args ...string) xtables.PacketTargeter {
 	t.Helper()
 	return kt.Target(t, f, "mangle", args...)
 }

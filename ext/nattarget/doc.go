@@ -10,4 +10,8 @@
 // tool would refuse to read back ("Port `0' not valid"). iptwin keeps its
 // rules as save lines, so those targets accept a base of 0 to keep the
 // state file readable. DNAT and REDIRECT behave exactly as the real tool.
+//
+// TargetPacket asks the packet path for the mapping (PacketState.NAT) and
+// returns NF_ACCEPT as the kernel's targets do; NETMAP computes its
+// address itself and SNPT/DNPT rewrite the prefix in place (packet.go).
 package nattarget

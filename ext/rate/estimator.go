@@ -41,7 +41,8 @@ func (e *estimator) tick() {
 	e.lastBytes, e.lastPackets = e.bytes, e.packets
 }
 
-// advance runs the timer up to now.
+// advance runs the timer up to now. Once nothing is counted any more
+// the runs only decay the averages, which decay computes in batches.
 func (e *estimator) advance(now uint64) {
 	if !e.started {
 		e.started = true
@@ -49,14 +50,34 @@ func (e *estimator) advance(now uint64) {
 		return
 	}
 	for kern.TimeAfterEq(now, e.next) {
-		idle := e.bytes == e.lastBytes && e.packets == e.lastPackets
-		if idle && e.avbps>>e.ewmaLog == 0 && e.avpps>>e.ewmaLog == 0 {
-			// Nothing changes any more: skip to the last run due.
-			e.next += (now - e.next) / e.period() * e.period()
+		if e.bytes == e.lastBytes && e.packets == e.lastPackets {
+			n := (now-e.next)/e.period() + 1
+			e.avbps = decay(e.avbps, e.ewmaLog, n)
+			e.avpps = decay(e.avpps, e.ewmaLog, n)
+			e.next += n * e.period()
+			return
 		}
 		e.tick()
 		e.next += e.period()
 	}
+}
+
+// decay is n idle runs of est_timer on an average: each takes x >> ewma
+// off x, so while x >> ewma stays k the runs take k each.
+func decay(x uint64, ewma uint8, n uint64) uint64 {
+	for n > 0 {
+		k := x >> ewma
+		if k == 0 {
+			break
+		}
+		t := (x-k<<ewma)/k + 1
+		if t > n {
+			t = n
+		}
+		x -= t * k
+		n -= t
+	}
+	return x
 }
 
 // read is gen_estimator_read: bytes and packets per second.

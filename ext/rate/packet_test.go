@@ -31,7 +31,7 @@ func (h *host) Lookup(kind, name string) (any, bool) {
 }
 func (h *host) MinutesWest() int { return h.tz }
 
-func udp(t *testing.T, src string, sport uint16) *packet.Packet {
+func udp(t testing.TB, src string, sport uint16) *packet.Packet {
 	return kt.Build(t, kt.Pkt{Src: src, Dst: "10.9.9.9", Proto: 17, Sport: sport, Dport: 53, Payload: 72})
 }
 

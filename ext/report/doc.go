@@ -8,4 +8,8 @@
 // the extension: NFLOG is stored as a native nft "log" expression, so what
 // is listed back is what that expression keeps (the prefix up to 127
 // characters, --nflog-range dropped).
+//
+// TargetPacket hands LOG and REJECT to the host (Env.Log, Env.Reject) and
+// returns the kernel's verdict; with no NFQUEUE listener a queued packet
+// is dropped, or accepted with --queue-bypass; TRACE sets nftrace.
 package report
