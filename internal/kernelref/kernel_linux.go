@@ -172,6 +172,9 @@ func (r *kernelRun) setup() error {
 		if err := ipRun("-n", r.peers[i], "link", "set", "peer", "up"); err != nil {
 			return err
 		}
+		if err := txChecksumOff(r.host, ifc.Name); err != nil {
+			return err
+		}
 		l, err := openLink(r.peers[i], "peer", ifc)
 		if err != nil {
 			return err
@@ -231,17 +234,7 @@ func (r *kernelRun) neighbours() error {
 	for _, n := range r.s.Neigh {
 		add(entry{n.Iface, n.Addr})
 	}
-	var addrs []netip.Addr
-	for _, p := range r.s.Packets {
-		addrs = append(addrs, p.Spec.Src, p.Spec.Dst)
-		if p.Spec.Inner != nil {
-			addrs = append(addrs, p.Spec.Inner.Src, p.Spec.Inner.Dst)
-		}
-	}
-	for _, a := range addrs {
-		if a.IsMulticast() || a.IsLinkLocalUnicast() || a.IsUnspecified() {
-			continue
-		}
+	for _, a := range r.s.Addresses() {
 		out, err := nsRun(r.host, "", "ip", "-o", "route", "get", a.String())
 		if err != nil {
 			continue // no route: nothing to resolve

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/iptwin/iptwin/packet"
 )
 
 var update = flag.Bool("update", false, "record testdata/*.golden from the kernel (as root: go test ./internal/kernelref -run TestKernel -update)")
@@ -27,6 +29,23 @@ func scenarios(t *testing.T) []*Scenario {
 	return out
 }
 
+// checksums checks that every frame the host sent carries correct
+// checksums, as on a wire (a capture of offloaded checksums would not).
+func checksums(t *testing.T, res *Result) {
+	t.Helper()
+	var p packet.Packet
+	for _, st := range res.Steps {
+		for _, f := range st.Frames {
+			if p.DecodeEthernet(f.Data) != nil {
+				continue
+			}
+			if ip, tr := p.ChecksumsOK(); !ip || !tr {
+				t.Errorf("%s: frame on %s with a bad checksum (ip %v, transport %v): %s", st.Text, f.Iface, ip, tr, p.String())
+			}
+		}
+	}
+}
+
 func golden(s *Scenario) string { return filepath.Join("testdata", s.Name+".golden") }
 
 // check runs every scenario through r and compares with the goldens (or
@@ -38,6 +57,7 @@ func check(t *testing.T, r Runner, write bool) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			checksums(t, res)
 			got := res.Text()
 			if write {
 				if err := os.WriteFile(golden(s), []byte(got), 0o644); err != nil {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/iptwin/iptwin/packet"
 )
@@ -182,6 +183,34 @@ func noise(f []byte) bool {
 		return t >= 130 && t <= 136 || t == 143
 	}
 	return false
+}
+
+// txChecksumOff turns off transmit checksum offload on a host interface
+// (the ETHTOOL_STXCSUM ioctl, ethtool -K DEV tx off). With it on, a veth
+// hands TCP and UDP packets over with only the pseudo-header sum in their
+// checksum field (CHECKSUM_PARTIAL), which no wire would carry; off, the
+// stack computes the checksums (and segments what it would have left to
+// TSO), so the peer captures what a real link would.
+func txChecksumOff(ns, dev string) error {
+	fd, err := socketIn(ns, syscall.AF_INET, syscall.SOCK_DGRAM, 0)
+	if err != nil {
+		return err
+	}
+	defer syscall.Close(fd)
+	const ethtoolSTXCSUM = 0x17
+	const siocETHTOOL = 0x8946
+	val := struct{ cmd, data uint32 }{ethtoolSTXCSUM, 0}
+	var ifr struct {
+		name [16]byte
+		data uintptr
+		_    [16]byte
+	}
+	copy(ifr.name[:], dev)
+	ifr.data = uintptr(unsafe.Pointer(&val))
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), siocETHTOOL, uintptr(unsafe.Pointer(&ifr))); e != 0 {
+		return fmt.Errorf("ethtool tx off %s: %v", dev, e)
+	}
+	return nil
 }
 
 // socket opens a socket in namespace ns.

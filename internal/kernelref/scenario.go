@@ -222,6 +222,28 @@ func (s *Scenario) addPacket(n int, text string, sp pktspec.Spec, pending *[]Com
 	return nil
 }
 
+// Addresses lists the addresses the packets carry (and the packets they
+// quote), unicast and not link-local, without repeats: the kernel runner
+// gives each of their next hops a neighbour entry to the peer.
+func (s *Scenario) Addresses() []netip.Addr {
+	seen := map[netip.Addr]bool{}
+	var out []netip.Addr
+	for _, p := range s.Packets {
+		addrs := []netip.Addr{p.Spec.Src, p.Spec.Dst}
+		if p.Spec.Inner != nil {
+			addrs = append(addrs, p.Spec.Inner.Src, p.Spec.Inner.Dst)
+		}
+		for _, a := range addrs {
+			if seen[a] || a.IsMulticast() || a.IsLinkLocalUnicast() || a.IsUnspecified() {
+				continue
+			}
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 func (s *Scenario) iface(name string) int {
 	for i, x := range s.Ifaces {
 		if x.Name == name {
