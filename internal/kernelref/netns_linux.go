@@ -43,7 +43,8 @@ func ipRun(args ...string) error {
 }
 
 func setns(fd uintptr) error {
-	if _, _, e := syscall.RawSyscall(uintptr(sysSetns), fd, syscall.CLONE_NEWNET, 0); e != 0 {
+	nr := sysSetns // a variable: the constant is -1 where the number is unknown
+	if _, _, e := syscall.RawSyscall(uintptr(nr), fd, syscall.CLONE_NEWNET, 0); e != 0 {
 		return e
 	}
 	return nil
