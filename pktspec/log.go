@@ -18,7 +18,9 @@ import (
 // CODE, ID, SEQ, PARAMETER, POINTER, GATEWAY, MTU, the quoted packet of an
 // ICMP error ([...]), ESP SPI and the MAC header. IN= gives DirIn on that
 // interface (also for forwarded packets, which show IN and OUT); IN= empty
-// with OUT= set gives DirOut. The payload is zeros, sized from LEN.
+// with OUT= set gives DirOut. What the line does not show is zero: the
+// TCP sequence numbers without --log-tcp-sequence, TCP options without
+// --log-tcp-options, the ESP sequence number, the payload (sized from LEN).
 // UID, GID and MARK describe the socket buffer, not the packet, and are
 // ignored.
 func ParseLog(line string) (Spec, error) {
@@ -415,7 +417,7 @@ func (p *logPkt) spec(lp *logParser) (Spec, error) {
 			p.inner.Dir, p.inner.Iface = DirUnset, ""
 		}
 	case packet.ProtoESP:
-		s.SPI = p.spi
+		s.SPI, s.Seq = p.spi, 0
 	}
 	if p.inner != nil && s.Inner == nil {
 		return Spec{}, lp.err("[", "a quoted packet in a packet that is not an ICMP error")

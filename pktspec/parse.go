@@ -103,6 +103,16 @@ func Parse(s string) (Spec, error) {
 	return sp, nil
 }
 
+// MustParse is Parse for specs known to be good (tests, tables): it
+// panics on an error.
+func MustParse(s string) Spec {
+	sp, err := Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return sp
+}
+
 // checkIface applies the kernel's rules for device names (dev_valid_name).
 func checkIface(s string) string {
 	if len(s) >= 16 {

@@ -296,7 +296,7 @@ func TestParseLog(t *testing.T) {
 		{DirOut, "IP6 2001:db8::1 > 2001:db8::2: ICMP6, destination unreachable, unreachable port, 2001:db8::1 udp port 2, length 64", 104, -1, 64, 0, "", 56, 0, false, 5},
 		{DirIn, "", 1500, 7, 64, 0, "", 0, 0, true, 0},
 		{DirIn, "IP 10.0.0.2 > 10.0.0.1: ip-proto-17", 528, 7, 64, 0, "", 0, 1480, false, 0},
-		{DirIn, "IP 10.0.0.2 > 10.0.0.1: ESP(spi=0x0000c1a2,seq=0x1), length 8", 28, 7, 64, 0, "", 0, 0, false, 0},
+		{DirIn, "IP 10.0.0.2 > 10.0.0.1: ESP(spi=0x0000c1a2,seq=0x0), length 8", 28, 7, 64, 0, "", 0, 0, false, 0},
 		{DirIn, "", 1280, -1, 64, 0, "", 0, 0, true, 0},
 	}
 	for i, line := range logLines {
