@@ -89,3 +89,37 @@ func (e *env) Reject(st *xtables.PacketState, t xtables.RejectType) {
 
 // AddrType is the route type of an address on this host (xtables.RTN*).
 func (h *Host) AddrType(addr netip.Addr) int { return h.addrType(addr, "") }
+
+// Lookup gives the set match and SET target the host's named objects
+// (ipsets): one store for both families, as the kernel has one per
+// network namespace.
+func (e *env) Lookup(kind, name string) (any, bool) {
+	for _, rs := range e.h.Rules {
+		if rs != nil && rs.Objects != nil {
+			return rs.Objects.Lookup(kind, name)
+		}
+	}
+	return nil, false
+}
+
+// ReverseRoute is rpfilter's FIB look-up, made as for a packet from lo.
+func (e *env) ReverseRoute(dst, src netip.Addr, oif string, mark uint32) (int, string, bool) {
+	r, _, err := e.h.Net.Lookup(dst, src, "lo", oif, mark)
+	if err != nil || r == nil {
+		return 0, "", false
+	}
+	dev := ""
+	if l := e.h.Net.LinkByIndex(r.Dev); l != nil {
+		dev = l.Name
+	}
+	typ := xtables.RTNUnicast
+	switch r.Type {
+	case host.RTLocal:
+		typ = xtables.RTNLocal
+	case host.RTBroadcast:
+		typ = xtables.RTNBroadcast
+	case host.RTMulticast:
+		typ = xtables.RTNMulticast
+	}
+	return typ, dev, true
+}

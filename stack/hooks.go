@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"github.com/iptwin/iptwin/ext/iphdr"
 	"github.com/iptwin/iptwin/xtables"
 )
 
@@ -141,6 +142,15 @@ func (h *Host) prepare(s *skb) *xtables.PacketState {
 	}
 	st.Mark = s.mark
 	st.FragOff = xtables.FragOffset(&s.pkt.Headers)
+	if s.v6() {
+		proto, _, _, err := iphdr.IPv6FindHdr(s.pkt.Data, -1, true)
+		if err != 0 {
+			proto = -1
+		}
+		st.L4Proto = proto
+	} else {
+		st.L4Proto = int(s.pkt.IPv4.Protocol)
+	}
 	st.HasSock, st.UID, st.GID = s.hasSock, s.uid, s.gid
 	st.Trace = s.trace
 	h.ctPrepare(s, st)
@@ -152,5 +162,10 @@ func (h *Host) prepare(s *skb) *xtables.PacketState {
 func (h *Host) absorb(s *skb, st *xtables.PacketState) {
 	s.mark = st.Mark
 	s.trace = st.Trace
+	// A target may have grown the packet in place (TCPMSS inserting an
+	// option): the packet is what Data now spans.
+	if len(s.pkt.Data) != len(s.buf) && len(s.pkt.Data) > 0 {
+		s.buf = s.pkt.Data
+	}
 	h.env.cur = nil
 }

@@ -224,6 +224,9 @@ type Result struct {
 	Decision xtables.Decision
 	// Dev is the device it left by (forwarded, sent).
 	Dev string
+	// SendErr is the error a local sender sees (Send only): "operation
+	// not permitted" when a hook dropped it, as sendmsg returns -EPERM.
+	SendErr string
 }
 
 // errPacket wraps decode errors of packets handed to the host.

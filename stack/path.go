@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/iptwin/iptwin/host"
 	"github.com/iptwin/iptwin/packet"
@@ -71,7 +72,25 @@ func (h *Host) Send(ip []byte, sock *Socket) (Result, error) {
 		h.freeSkb(s)
 		return Result{}, errPacket{err}
 	}
+	if fam == xtables.IPv4 && s.pkt.IPv4.ID == 0 && len(s.buf) >= 20 {
+		// raw_send_hdrinc: an IPv4 header with ID 0 gets one chosen by
+		// the kernel (ip_select_ident), and its checksum again.
+		id := uint16(h.random())
+		binary.BigEndian.PutUint16(s.buf[4:], id)
+		s.buf[10], s.buf[11] = 0, 0
+		hl := int(s.buf[0]&0xf) * 4
+		binary.BigEndian.PutUint16(s.buf[10:], packet.Checksum(s.buf[:min(hl, len(s.buf))], 0))
+		s.redecode()
+	}
 	res := h.output(s)
+	switch {
+	case res.Fate == FateDropped && res.Decision.Chain != nil,
+		res.Fate == FateDropped && (res.Hook == xtables.HookOutput || res.Hook == xtables.HookPostrouting) && res.Table != "":
+		// ip_local_out's NF_DROP comes back to sendmsg as -EPERM.
+		res.SendErr = "operation not permitted"
+	case res.Fate == FateDropped && strings.HasPrefix(res.Reason, "no route"):
+		res.SendErr = "network is unreachable"
+	}
 	h.freeSkb(s)
 	h.drain()
 	return res, nil
@@ -199,11 +218,11 @@ func (h *Host) forward(s *skb, r *host.Route) Result {
 		h.sendICMPError(s, icmpTimeExceeded)
 		return dropped("TTL exceeded")
 	}
-	if len(s.buf) > out.MTU && h.mustNotFragment(s) {
+	s.out = out.Name
+	if h.exceedsMTU(s, out.MTU) {
 		h.sendICMPError(s, icmpFragNeeded)
 		return dropped("packet too big")
 	}
-	s.out = out.Name
 	s.nexthop = nexthop(r, s.pkt.Dst())
 	if s.v6() {
 		s.pkt.SetTTL(s.pkt.IPv6.HopLimit - 1)
@@ -220,10 +239,18 @@ func (h *Host) forward(s *skb, r *host.Route) Result {
 	return res
 }
 
-// mustNotFragment: IPv4 with DF, or any IPv6 packet (routers never
-// fragment IPv6).
-func (h *Host) mustNotFragment(s *skb) bool {
-	return s.v6() || s.pkt.IPv4.Flags&packet.IPv4DF != 0
+// exceedsMTU is ip_exceeds_mtu / ip6_pkt_too_big: too big for the
+// output link and not to be fragmented (IPv4 with DF, IPv6 always); a
+// reassembled datagram counts by its largest fragment, since it leaves
+// in fragments again (ignore_df).
+func (h *Host) exceedsMTU(s *skb, mtu int) bool {
+	if len(s.buf) <= mtu || !s.v6() && s.pkt.IPv4.Flags&packet.IPv4DF == 0 {
+		return false
+	}
+	if s.fragMax > 0 {
+		return s.fragMax > mtu
+	}
+	return true
 }
 
 func nexthop(r *host.Route, dst netip.Addr) netip.Addr {

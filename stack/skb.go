@@ -53,7 +53,12 @@ func (h *Host) freeSkb(s *skb) { h.free = append(h.free, s) }
 // setBytes copies an IP packet into the skb and decodes it.
 func (s *skb) setBytes(b []byte) error {
 	s.buf = append(s.buf[:0], b...)
-	return s.pkt.Decode(s.buf)
+	err := s.pkt.Decode(s.buf)
+	if len(s.pkt.Data) > 0 && len(s.pkt.Data) < len(s.buf) {
+		// ip_rcv trims what follows the IP total length (link padding).
+		s.buf = s.buf[:len(s.pkt.Data)]
+	}
+	return err
 }
 
 // redecode decodes the buffer again after it was changed in place or

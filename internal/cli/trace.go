@@ -116,10 +116,6 @@ func runTrace(env *Env, prog string, args []string) int {
 	if rc != 0 {
 		return rc
 	}
-	if err := d.Lock(); err != nil {
-		fmt.Fprintf(env.Stderr, "iptwin trace: %v\n", err)
-		return 1
-	}
 	defer d.Unlock()
 	h, err := stack.Load(d, "twin", 1)
 	if err != nil {

@@ -42,6 +42,10 @@ func (twin) Run(s *Scenario) (*Result, error) {
 	}
 	defer os.RemoveAll(dir)
 	hr := &hostRun{dir: dir, peers: map[string][6]byte{}, neigh: map[neighKey]bool{}}
+	// lo is up, as on any booted host (the kernel runner does the same).
+	if err := hr.command(Command{Args: []string{"ip", "link", "set", "lo", "up"}}); err != nil {
+		return nil, err
+	}
 	for _, ifc := range s.Ifaces {
 		hr.peers[ifc.Name] = ifc.PeerMAC
 		for _, c := range [][]string{
@@ -59,11 +63,19 @@ func (twin) Run(s *Scenario) (*Result, error) {
 			return nil, err
 		}
 	}
+	if err := hr.load(); err != nil {
+		return nil, err
+	}
+	// The kernel runner installs permanent neighbour entries for the next
+	// hop of every address the packets carry, and for the neigh lines.
 	for _, n := range s.Neigh {
 		hr.neigh[neighKey{n.Iface, n.Addr}] = true
 	}
-	if err := hr.load(); err != nil {
-		return nil, err
+	for _, p := range s.Packets {
+		for sp := &p.Spec; sp != nil; sp = sp.Inner {
+			hr.addNeigh(sp.Src)
+			hr.addNeigh(sp.Dst)
+		}
 	}
 	for _, l := range s.Listen {
 		hr.h.Sockets = append(hr.h.Sockets, stack.Socket{Proto: l.Proto, Addr: l.Addr, Port: l.Port})
@@ -93,9 +105,12 @@ func (twin) Run(s *Scenario) (*Result, error) {
 		res.Steps = append(res.Steps, Step{Text: p.Text, Packet: ip})
 		hr.step = &res.Steps[len(res.Steps)-1]
 		if sp.Dir == pktspec.DirOut {
-			if _, err := hr.h.Send(ip, nil); err != nil {
+			// A raw socket of root's.
+			r, err := hr.h.Send(ip, &stack.Socket{})
+			if err != nil {
 				return nil, fmt.Errorf("line %d: %v", p.Line, err)
 			}
+			hr.step.Err = r.SendErr
 			continue
 		}
 		frame := make([]byte, 0, 14+len(ip))
@@ -130,6 +145,26 @@ func (twin) Run(s *Scenario) (*Result, error) {
 	}
 	res.Conntrack = hr.h.ConntrackLines()
 	return res, nil
+}
+
+// addNeigh adds the next hop towards a, as "ip route get" gives it.
+func (hr *hostRun) addNeigh(a netip.Addr) {
+	if !a.IsValid() {
+		return
+	}
+	r, _, err := hr.h.Net.Lookup(a, netip.Addr{}, "", "", 0)
+	if err != nil || r.Dev == 0 {
+		return
+	}
+	l := hr.h.Net.LinkByIndex(r.Dev)
+	if l == nil || l.Kind == "loopback" {
+		return
+	}
+	hop := a
+	if r.Gw.IsValid() {
+		hop = r.Gw
+	}
+	hr.neigh[neighKey{l.Name, hop}] = true
 }
 
 func (hr *hostRun) ifaceMAC(dev string) [6]byte {
