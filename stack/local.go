@@ -40,10 +40,10 @@ func (h *Host) deliver(s *skb) Result {
 			}
 		}
 		return Result{Fate: FateDelivered}
-	case p.Proto == packet.ProtoESP || p.Layers&packet.LayerESP != 0:
-		// No SA for it: xfrm4_rcv drops it (XfrmInNoStates).
-		return dropped("ESP without a matching SA")
 	}
+	// ESP without IPsec configured: the esp4/esp6 protocol handlers are
+	// registered only once the xfrm modules are loaded (an SA exists), so
+	// ESP is an unknown protocol like any other (measured).
 	if p.IsFragment() {
 		return Result{Fate: FateDelivered}
 	}

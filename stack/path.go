@@ -182,7 +182,7 @@ func (h *Host) routeInput(s *skb) Result {
 		h.Obs.Route(s.pkt.Dst(), r, err)
 	}
 	if err != nil {
-		return dropped("no route: " + err.Error())
+		return h.noRoute(s, err)
 	}
 	switch r.Type {
 	case host.RTLocal, host.RTBroadcast:
@@ -194,6 +194,34 @@ func (h *Host) routeInput(s *skb) Result {
 		return dropped("forwarding disabled")
 	}
 	return h.forward(s, r)
+}
+
+// noRoute is ip_error / ip6_pkt_drop for a packet that arrived and has
+// no route: with forwarding on (IPv4) or always (IPv6, whose null route
+// answers) an ICMP destination unreachable, whose code says why.
+func (h *Host) noRoute(s *skb, err error) Result {
+	res := dropped("no route: " + err.Error())
+	if errors.Is(err, host.ErrInval) { // blackhole
+		return res
+	}
+	if !s.v6() && !h.forwarding(s) {
+		return res
+	}
+	code := uint8(0) // net unreachable / no route
+	switch {
+	case errors.Is(err, host.ErrHostUnreach):
+		code = 1 // ICMP_HOST_UNREACH / ICMPV6_ADM_PROHIBITED is for prohibit
+		if s.v6() {
+			code = 3 // ICMPV6_ADDR_UNREACH
+		}
+	case errors.Is(err, host.ErrPerm):
+		code = 13 // ICMP_PKT_FILTERED
+		if s.v6() {
+			code = 1 // ICMPV6_ADM_PROHIBITED
+		}
+	}
+	h.sendICMPCode(s, code)
+	return res
 }
 
 func (h *Host) forwarding(s *skb) bool {

@@ -95,6 +95,23 @@ func (h *Host) sendICMPError(s *skb, k icmpKind) {
 	h.queueReply(r, ok, "icmp error")
 }
 
+// sendICMPCode queues a destination unreachable with the given code
+// (icmp_send / icmpv6_send from the routing layer).
+func (h *Host) sendICMPCode(s *skb, code uint8) {
+	o := h.replyOptions(s)
+	r := h.newSkb(s.fam)
+	typ := uint8(icmpgen.ICMPDestUnreach)
+	if s.v6() {
+		typ = icmpgen.ICMPv6DestUnreach
+	}
+	var ok bool
+	r.buf, ok = icmpgen.Error(r.buf[:0], &s.pkt, typ, code, 0, o)
+	if ok && !h.rateAllowed(s, r.buf) {
+		ok = false
+	}
+	h.queueReply(r, ok, "icmp error")
+}
+
 // queueReply queues a built reply for local output (or recycles it).
 func (h *Host) queueReply(r *skb, ok bool, origin string) {
 	if !ok || r.redecode() != nil {
