@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/iptwin/iptwin/ext/rate"
 	"github.com/iptwin/iptwin/host"
 	"github.com/iptwin/iptwin/icmpgen"
 	"github.com/iptwin/iptwin/nflog"
@@ -74,6 +75,7 @@ type Host struct {
 
 	txbuf   []byte // the frame being transmitted
 	reasm   reassemblers
+	rate    *rate.Shared
 	logBuf  []byte
 	logMeta nflog.Meta
 	// limiter is the namespace's ICMP rate limit.
@@ -132,7 +134,33 @@ func (h *Host) Reload() error {
 			}
 		}
 	}
+	if h.rate != nil {
+		h.rate.Prune(h.ruleInfos())
+	}
 	return nil
+}
+
+// ruleInfos lists the match and target data of every rule of the host.
+func (h *Host) ruleInfos() []any {
+	var infos []any
+	for _, rs := range h.Rules {
+		if rs == nil {
+			continue
+		}
+		for _, t := range rs.Tables {
+			for _, c := range t.Chains {
+				for _, r := range c.Rules {
+					for _, m := range r.Matches {
+						infos = append(infos, m.Info)
+					}
+					if r.Target != nil && r.Target.Info != nil {
+						infos = append(infos, r.Target.Info)
+					}
+				}
+			}
+		}
+	}
+	return infos
 }
 
 // ctExtensions are the extensions whose kernel modules take a reference
