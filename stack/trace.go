@@ -21,9 +21,10 @@ import (
 type Trace struct {
 	Packets []*TracePacket `json:"packets"`
 
-	names xtables.Resolver
-	cur   *TracePacket
-	hook  string
+	names   xtables.Resolver
+	cur     *TracePacket
+	hook    string
+	pending []TraceStep // LOG lines of the rule being evaluated
 }
 
 // TracePacket is one packet's way through the host.
@@ -144,6 +145,7 @@ func (t *Trace) Rule(p *xtables.Program, c *xtables.Chain, num int, r *xtables.R
 		st.Verdict = verdictName(v, r)
 	}
 	t.cur.Steps = append(t.cur.Steps, st)
+	t.flush()
 }
 
 func (t *Trace) Return(p *xtables.Program, c *xtables.Chain) {
@@ -175,9 +177,18 @@ func (t *Trace) Unresolved(dev string, nexthop netip.Addr) {
 	t.cur.Steps = append(t.cur.Steps, TraceStep{Kind: "neighbour", Text: fmt.Sprintf("%s on %s unresolved: not sent", nexthop, dev)})
 }
 
+// Log records a LOG line. The target runs before the walk reports its
+// rule, so the line waits for the rule's step and follows it.
 func (t *Trace) Log(level uint8, line []byte) {
 	t.cur.Log = append(t.cur.Log, string(line))
-	t.cur.Steps = append(t.cur.Steps, TraceStep{Kind: "log", Text: string(line)})
+	t.pending = append(t.pending, TraceStep{Kind: "log", Text: string(line)})
+}
+
+func (t *Trace) flush() {
+	if len(t.pending) > 0 {
+		t.cur.Steps = append(t.cur.Steps, t.pending...)
+		t.pending = t.pending[:0]
+	}
 }
 
 // Note records a step of the path that is not a rule (conntrack, NAT).

@@ -147,8 +147,10 @@ func runTrace(env *Env, prog string, args []string) int {
 		all = append(all, tr)
 	}
 	if asJSON {
-		out, _ := json.MarshalIndent(map[string]any{"runs": all}, "", "  ")
-		env.Stdout.Write(append(out, '\n'))
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		enc.Encode(map[string]any{"runs": all})
 	} else {
 		for i, tr := range all {
 			if i > 0 {
