@@ -162,6 +162,7 @@ func (h *Host) prepare(s *skb) *xtables.PacketState {
 func (h *Host) absorb(s *skb, st *xtables.PacketState) {
 	s.mark = st.Mark
 	s.trace = st.Trace
+	h.ctAbsorb(s, st)
 	// A target may have grown the packet in place (TCPMSS inserting an
 	// option): the packet is what Data now spans.
 	if len(s.pkt.Data) != len(s.buf) && len(s.pkt.Data) > 0 {

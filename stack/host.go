@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/iptwin/iptwin/conntrack"
 	"github.com/iptwin/iptwin/ext/rate"
 	"github.com/iptwin/iptwin/host"
 	"github.com/iptwin/iptwin/icmpgen"
@@ -75,6 +76,7 @@ type Host struct {
 
 	txbuf   []byte // the frame being transmitted
 	reasm   reassemblers
+	ct      *conntrack.Table
 	rate    *rate.Shared
 	logBuf  []byte
 	logMeta nflog.Meta
@@ -281,6 +283,3 @@ func (h *Host) Replace(net *host.Net, r4, r6 *xtables.Ruleset) error {
 	h.Rules[v4], h.Rules[v6] = r4, r6
 	return h.Reload()
 }
-
-// ConntrackLines are the host's connections as conntrack -L prints them.
-func (h *Host) ConntrackLines() []string { return nil }

@@ -44,6 +44,8 @@ func (h *Host) Receive(dev string, frame []byte) (Result, error) {
 		return Result{}, errPacket{err}
 	}
 	res := h.receive(s)
+	h.release(s)
+	h.release(s)
 	h.freeSkb(s)
 	h.drain()
 	return res, nil
@@ -91,6 +93,7 @@ func (h *Host) Send(ip []byte, sock *Socket) (Result, error) {
 	case res.Fate == FateDropped && strings.HasPrefix(res.Reason, "no route"):
 		res.SendErr = "network is unreachable"
 	}
+	h.release(s)
 	h.freeSkb(s)
 	h.drain()
 	return res, nil
@@ -113,6 +116,7 @@ func (h *Host) drain() {
 		if h.Obs != nil {
 			h.Obs.End(res)
 		}
+		h.release(s)
 		h.freeSkb(s)
 	}
 	h.queue = h.queue[:0]
