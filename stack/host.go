@@ -77,6 +77,7 @@ type Host struct {
 	txbuf   []byte // the frame being transmitted
 	reasm   reassemblers
 	ct      *conntrack.Table
+	tcp     map[tcpKey]*tcpConn
 	rate    *rate.Shared
 	logBuf  []byte
 	logMeta nflog.Meta

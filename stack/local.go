@@ -13,17 +13,10 @@ func (h *Host) deliver(s *skb) Result {
 	p := &s.pkt
 	switch {
 	case p.Layers&packet.LayerTCP != 0:
-		if sk := h.socket(packet.ProtoTCP, p.Dst(), p.TCP.DstPort); sk != nil {
-			if p.TCP.Flags&(packet.TCPSyn|packet.TCPAck|packet.TCPRst) == packet.TCPSyn {
-				h.sendSynAck(s, sk)
-			}
-			return Result{Fate: FateDelivered}
+		if !h.unicastDst(s) {
+			return Result{Fate: FateDelivered, Reason: "TCP to a broadcast or multicast address: dropped"}
 		}
-		// tcp_v4_rcv / tcp_v6_rcv: no socket → tcp_v4_send_reset.
-		if p.TCP.Flags&packet.TCPRst == 0 && h.unicastDst(s) {
-			h.sendReset(s)
-		}
-		return Result{Fate: FateDelivered, Reason: "no socket: TCP reset"}
+		return h.tcpInput(s)
 	case p.Layers&packet.LayerUDP != 0:
 		if sk := h.socket(packet.ProtoUDP, p.Dst(), p.UDP.DstPort); sk != nil {
 			return Result{Fate: FateDelivered}

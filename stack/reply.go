@@ -175,15 +175,15 @@ func (h *Host) reject(s *skb, st *xtables.PacketState, t xtables.RejectType) {
 
 // sendSynAck answers a SYN to a listening socket (tcp_v4_send_synack),
 // with the options Linux offers when the SYN had them.
-func (h *Host) sendSynAck(s *skb, sk *Socket) {
+func (h *Host) sendSynAck(s *skb, sk *Socket, iss uint32) {
 	p := &s.pkt
 	var rh packet.Headers
 	h.replyIP(&rh, s, packet.ProtoTCP, packet.LayerTCP)
 	if !s.v6() {
 		rh.IPv4.Flags = packet.IPv4DF
 	}
-	rh.TCP = packet.TCP{SrcPort: p.TCP.DstPort, DstPort: p.TCP.SrcPort, Seq: h.random(),
-		Ack: p.TCP.Seq + 1, Flags: packet.TCPSyn | packet.TCPAck, Window: 65483}
+	rh.TCP = packet.TCP{SrcPort: p.TCP.DstPort, DstPort: p.TCP.SrcPort, Seq: iss,
+		Ack: p.TCP.Seq + 1, Flags: packet.TCPSyn | packet.TCPAck, Window: tcpWindow}
 	mss := 1460
 	if l := h.link(s.in); l != nil {
 		mss = l.MTU - 40
