@@ -40,6 +40,11 @@ type PacketState struct {
 	MAC []byte
 	// Mark is the packet mark (skb->mark), which MARK may change.
 	Mark uint32
+	// L4Proto is what nft's "meta l4proto" reads (pkt->tprot): the
+	// IPv4 protocol field; for IPv6 the header where ipv6_find_hdr(-1,
+	// IP6_FH_F_AUTH) stops, or -1 when it fails (no -p rule matches
+	// then, inverted or not).
+	L4Proto int
 	// FragOff is the fragment offset in 8-byte units (par->fragoff):
 	// matches on transport headers do not match a later fragment.
 	FragOff int

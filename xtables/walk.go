@@ -25,12 +25,12 @@ const NFTJumpStackSize = 16
 type ruleKind uint8
 
 const (
-	kindNone     ruleKind = iota // no target: count and continue
-	kindVerdict                  // ACCEPT, DROP, QUEUE
-	kindReturn                   // RETURN
-	kindJump                     // jump or goto to a user chain
-	kindTarget                   // an extension target
-	kindMissing                  // an extension without packet semantics
+	kindNone    ruleKind = iota // no target: count and continue
+	kindVerdict                 // ACCEPT, DROP, QUEUE
+	kindReturn                  // RETURN
+	kindJump                    // jump or goto to a user chain
+	kindTarget                  // an extension target
+	kindMissing                 // an extension without packet semantics
 )
 
 type progRule struct {
@@ -315,7 +315,6 @@ func matchAll(ms []PacketMatcher, st *PacketState) bool {
 // matchHeader is the rule's fixed part: ip_packet_match, as nft payload
 // and meta expressions evaluate it.
 func (p *Program) matchHeader(pr *progRule, st *PacketState, src, dst *[16]byte) bool {
-	h := &st.Pkt.Headers
 	if pr.hasSrc && maskedEqual(src, &pr.src, &pr.srcMask) == (pr.inv&InvSrcIP != 0) {
 		return false
 	}
@@ -332,11 +331,10 @@ func (p *Program) matchHeader(pr *progRule, st *PacketState, src, dst *[16]byte)
 		// meta l4proto: the IPv4 protocol field, the IPv6 transport
 		// protocol after the extension headers (ipv6_find_hdr, which for
 		// a later fragment names the fragment's next header).
-		proto := h.Proto
-		if h.IsIPv4() {
-			proto = h.IPv4.Protocol
+		if st.L4Proto < 0 {
+			return false
 		}
-		if (proto == pr.proto) == (pr.inv&InvProto != 0) {
+		if (uint8(st.L4Proto) == pr.proto) == (pr.inv&InvProto != 0) {
 			return false
 		}
 	}
