@@ -20,6 +20,8 @@ import (
 // documented in docs/trace.md.
 type Trace struct {
 	Packets []*TracePacket `json:"packets"`
+	// Syslog, when set, frames LOG lines as a syslog file shows them.
+	Syslog func(line []byte) string `json:"-"`
 
 	names   xtables.Resolver
 	cur     *TracePacket
@@ -180,8 +182,12 @@ func (t *Trace) Unresolved(dev string, nexthop netip.Addr) {
 // Log records a LOG line. The target runs before the walk reports its
 // rule, so the line waits for the rule's step and follows it.
 func (t *Trace) Log(level uint8, line []byte) {
-	t.cur.Log = append(t.cur.Log, string(line))
-	t.pending = append(t.pending, TraceStep{Kind: "log", Text: string(line)})
+	text := string(line)
+	if t.Syslog != nil {
+		text = t.Syslog(line)
+	}
+	t.cur.Log = append(t.cur.Log, text)
+	t.pending = append(t.pending, TraceStep{Kind: "log", Text: text})
 }
 
 func (t *Trace) flush() {

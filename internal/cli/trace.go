@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iptwin/iptwin/nflog"
 	"github.com/iptwin/iptwin/pktspec"
 	"github.com/iptwin/iptwin/stack"
 	"github.com/iptwin/iptwin/xtables"
@@ -41,10 +42,15 @@ Options:
   --log LINE      the packet of a kernel LOG line (repeatable)
   --wait DURATION advance the host's clock before the packets (e.g. 30s)
   --no-save       leave the state directory as it was
+  --syslog HOST   show LOG lines as /var/log/messages does, from host HOST
+  --date TIME     the host's wall clock at the first packet (RFC 3339,
+                  default 2026-01-01T00:00:00Z), for --syslog
 `
 
 func runTrace(env *Env, prog string, args []string) int {
 	var asJSON, noSave bool
+	var syslogHost string
+	date := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var wait time.Duration
 	var specs []string
 	var logs []string
@@ -59,12 +65,25 @@ func runTrace(env *Env, prog string, args []string) int {
 			asJSON = true
 		case a == "--no-save":
 			noSave = true
-		case a == "--log" || a == "--wait":
+		case a == "--log" || a == "--wait" || a == "--syslog" || a == "--date":
 			if i+1 >= len(args) {
 				fmt.Fprintf(env.Stderr, "iptwin trace: %s needs an argument\n", a)
 				return 2
 			}
 			i++
+			if a == "--syslog" {
+				syslogHost = args[i]
+				continue
+			}
+			if a == "--date" {
+				d, err := time.Parse(time.RFC3339, args[i])
+				if err != nil {
+					fmt.Fprintf(env.Stderr, "iptwin trace: --date %q: not a time such as 2025-09-02T08:58:57Z\n", args[i])
+					return 2
+				}
+				date = d
+				continue
+			}
 			if a == "--log" {
 				logs = append(logs, args[i])
 				continue
@@ -138,6 +157,13 @@ func runTrace(env *Env, prog string, args []string) int {
 	var all []*stack.Trace
 	for i := range parsed {
 		tr := stack.NewTrace(names)
+		if syslogHost != "" {
+			start := h.Now
+			tr.Syslog = func(line []byte) string {
+				t := date.UnixNano() + (h.Now - start)
+				return string(nflog.AppendSyslog(nil, t, syslogHost, line, nflog.SyslogOptions{}))
+			}
+		}
 		h.Obs = tr
 		if err := sendSpec(h, tr, &parsed[i]); err != nil {
 			fmt.Fprintf(env.Stderr, "iptwin trace: packet %d: %v\n", i+1, err)
