@@ -93,13 +93,20 @@ func (h *Host) hook(s *skb, hook int) verdict {
 			continue
 		}
 		p := h.progs[f][stepSlot[stp]]
-		if p == nil || !p.HasHook(hook) {
-			continue
-		}
 		if stp == stepNATDst || stp == stepNATSrc {
+			// Once the nat table has a chain, nf_nat registers its
+			// function on all four hooks (nf_nat_ipv4_ops): connections
+			// get their bindings, and replies their reverse mapping,
+			// also where the table has no chain.
+			if p == nil || !p.Table.Present || !ct {
+				continue
+			}
 			if v, ok := h.natStep(s, hook, p); !ok {
 				return v
 			}
+			continue
+		}
+		if p == nil || !p.HasHook(hook) {
 			continue
 		}
 		if v, ok := h.walk(s, hook, p); !ok {

@@ -183,14 +183,9 @@ func (h *Host) sendSynAck(s *skb, sk *Socket, iss uint32) {
 		rh.IPv4.Flags = packet.IPv4DF
 	}
 	rh.TCP = packet.TCP{SrcPort: p.TCP.DstPort, DstPort: p.TCP.SrcPort, Seq: iss,
-		Ack: p.TCP.Seq + 1, Flags: packet.TCPSyn | packet.TCPAck, Window: tcpWindow}
-	mss := 1460
-	if l := h.link(s.in); l != nil {
-		mss = l.MTU - 40
-		if s.v6() {
-			mss = l.MTU - 60
-		}
-	}
+		Ack: p.TCP.Seq + 1, Flags: packet.TCPSyn | packet.TCPAck}
+	mss := h.tcpMSS(s)
+	rh.TCP.Window = uint16(tcpInitialWindow(mss))
 	var opts [20]byte
 	o := opts[:0]
 	o = append(o, 2, 4, byte(mss>>8), byte(mss))
@@ -225,6 +220,11 @@ func (h *Host) replyIP(rh *packet.Headers, s *skb, proto uint8, l4 packet.Layer)
 	if s.v6() {
 		rh.Layers = packet.LayerIPv6 | l4
 		rh.IPv6 = packet.IPv6{HopLimit: uint8(h.defaultTTL(true)), Src: p.Dst(), Dst: p.Src()}
+		if h.sysctl("net.ipv6.auto_flowlabels") != "0" {
+			// An automatic flow label: a hash of the flow with a
+			// per-boot key in the kernel, random here.
+			rh.IPv6.FlowLabel = h.random() & 0xfffff
+		}
 	} else {
 		rh.Layers = packet.LayerIPv4 | l4
 		rh.IPv4 = packet.IPv4{IHL: 5, TTL: uint8(h.defaultTTL(false)), Src: p.Dst(), Dst: p.Src()}
@@ -266,3 +266,20 @@ func (h *Host) fragmentOut(s *skb, l *host.Link, mtu int) Result {
 	}
 	return Result{Fate: FateSent, Dev: l.Name}
 }
+
+// tcpMSS is the MSS the host advertises on the device a segment came in
+// by: its MTU less the IP and TCP headers.
+func (h *Host) tcpMSS(s *skb) int {
+	mtu := 1500
+	if l := h.link(s.in); l != nil {
+		mtu = l.MTU
+	}
+	if s.v6() {
+		return mtu - 60
+	}
+	return mtu - 40
+}
+
+// tcpInitialWindow is tcp_select_initial_window's result here: 64 KiB
+// rounded down to whole segments.
+func tcpInitialWindow(mss int) uint32 { return uint32(65535 / mss * mss) }

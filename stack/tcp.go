@@ -15,10 +15,6 @@ import (
 // (tcp_v4_rcv → tcp_v4_send_reset), and so is an ACK to a listener
 // (tcp_rcv_state_process, TCP_LISTEN: th->ack returns 1).
 
-// tcpWindow is the window Linux offers on Ethernet (a 64240-byte
-// initial receive window: 44 MSS-sized segments of 1460).
-const tcpWindow = 64240
-
 type tcpState uint8
 
 const (
@@ -34,6 +30,7 @@ type tcpKey struct {
 
 type tcpConn struct {
 	state  tcpState
+	window uint32 // the initial receive window
 	iss    uint32 // our initial sequence number
 	sndNxt uint32
 	rcvNxt uint32
@@ -69,7 +66,7 @@ func (h *Host) tcpInput(s *skb) Result {
 	if h.tcp == nil {
 		h.tcp = map[tcpKey]*tcpConn{}
 	}
-	c := &tcpConn{state: tcpSynRecv, iss: h.random(), rcvNxt: t.Seq + 1}
+	c := &tcpConn{state: tcpSynRecv, iss: h.random(), rcvNxt: t.Seq + 1, window: tcpInitialWindow(h.tcpMSS(s))}
 	c.sndNxt = c.iss + 1
 	h.tcp[k] = c
 	h.sendSynAck(s, sk, c.iss)
@@ -132,7 +129,7 @@ func (h *Host) sendAck(s *skb, c *tcpConn) {
 		rh.IPv4.Flags = packet.IPv4DF
 		rh.IPv4.ID = uint16(h.random())
 	}
-	win := uint32(tcpWindow)
+	win := c.window
 	if c.queued < win {
 		win -= c.queued
 	} else {
