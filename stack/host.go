@@ -65,6 +65,11 @@ type Host struct {
 	// neighbour table, ARP/NDP); nil or false: unresolved, the frame is
 	// not sent.
 	Neigh func(dev string, addr netip.Addr) ([6]byte, bool)
+	// Deliver, when set, sees every packet delivered to the host itself
+	// after INPUT (and reassembly), before the host's protocols answer
+	// it: what an application on the host would read (a ping's echo
+	// replies, a client's SYN-ACK). Only valid during the call.
+	Deliver func(in string, p *packet.Packet)
 	// Obs, when set, sees every step of every packet (iptwin trace).
 	Obs Observer
 

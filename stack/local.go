@@ -11,6 +11,9 @@ import (
 // protocols answer it.
 func (h *Host) deliver(s *skb) Result {
 	p := &s.pkt
+	if h.Deliver != nil {
+		h.Deliver(s.in, p)
+	}
 	switch {
 	case p.Layers&packet.LayerTCP != 0:
 		if !h.unicastDst(s) {
