@@ -22,5 +22,14 @@ func Load(d *state.Dir, name string, seed uint64) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(name, n, r4, r6, seed)
+	socks, err := LoadSockets(d)
+	if err != nil {
+		return nil, err
+	}
+	h, err := New(name, n, r4, r6, seed)
+	if err != nil {
+		return nil, err
+	}
+	h.Sockets = socks
+	return h, nil
 }
