@@ -151,7 +151,9 @@ func getL4(data []byte) (l4, bool) {
 		if !ok {
 			return l4{}, false
 		}
-		return l4{data: data, off: off, proto: proto, v6: true}, true
+		// The last header may claim to run past the packet: nothing of
+		// the transport header can be read then.
+		return l4{data: data, off: min(off, len(data)), proto: proto, v6: true}, true
 	}
 	return l4{}, false
 }
@@ -171,13 +173,18 @@ func skipExtHeaders(data []byte) (int, uint8, bool) {
 		default:
 			return off, next, true
 		}
-		if off+8 > len(data) {
+		// ipv6_skip_exthdr reads the two bytes of struct ipv6_opt_hdr
+		// (and a fragment header's offset word) of each header.
+		if off+2 > len(data) {
 			return 0, 0, false
 		}
 		h := data[off:]
 		var n int
 		switch next {
 		case packet.ProtoFragment:
+			if off+4 > len(data) {
+				return 0, 0, false
+			}
 			if binary.BigEndian.Uint16(h[2:])&^7 != 0 {
 				return 0, 0, false
 			}
