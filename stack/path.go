@@ -101,9 +101,11 @@ func (h *Host) Send(ip []byte, sock *Socket) (Result, error) {
 
 // drain handles the packets generated meanwhile, in order.
 func (h *Host) drain() {
-	for len(h.queue) > 0 {
-		s := h.queue[0]
-		h.queue = h.queue[1:]
+	// Packets handled here may queue more; the queue is read by index
+	// and reset at the end so that its array is reused.
+	for i := 0; i < len(h.queue); i++ {
+		s := h.queue[i]
+		h.queue[i] = nil
 		if h.Obs != nil {
 			h.Obs.Begin(s.origin, s.in, &s.pkt)
 		}
