@@ -1,6 +1,7 @@
 package conntrack
 
 import (
+	"github.com/iptwin/iptwin/packet"
 	"unsafe"
 
 	"github.com/iptwin/iptwin/ext/ctmatch/kern"
@@ -36,8 +37,19 @@ type tupleHash struct {
 	hash uint32
 	dir  uint8
 	next *tupleHash // chain of the table bucket
-	c    *Conn
+	// exp is the entry's timeout, kept next to the key so that a lookup
+	// reads one node and not the entry too.
+	exp int64
 }
+
+// conn is nf_ct_tuplehash_to_ctrack: the entry a node belongs to (the
+// nodes are the first field of Conn).
+func (h *tupleHash) conn() *Conn {
+	return (*Conn)(unsafe.Add(unsafe.Pointer(h), -int(h.dir)*int(unsafe.Sizeof(tupleHash{}))))
+}
+
+// The nodes must start the entry for conn.
+var _ = [1]struct{}{}[unsafe.Offsetof(Conn{}.th)]
 
 // counter is struct nf_conn_counter.
 type counter struct{ packets, bytes uint64 }
@@ -131,7 +143,7 @@ func (c *Conn) TCPState() uint8 { return c.tcp.state }
 
 // Closed is already_closed of nf_conncount: TCP in TIME_WAIT or CLOSE.
 func (c *Conn) Closed() bool {
-	return c.Proto() == 6 && (c.tcp.state == TCPTimeWait || c.tcp.state == TCPClose)
+	return c.Proto() == packet.ProtoTCP && (c.tcp.state == TCPTimeWait || c.tcp.state == TCPClose)
 }
 
 // Counters are the packets and bytes of direction dir (0 without
@@ -193,9 +205,15 @@ func (c *Conn) refresh(now int64, extra int64, bytes int) {
 		if c.status&IPSConfirmed != 0 {
 			extra += jiffies(now)
 		}
-		c.timeout = extra
+		c.setTimeout(extra)
 	}
 	c.account(bytes)
+}
+
+// setTimeout sets ct->timeout (and its copies in the nodes).
+func (c *Conn) setTimeout(v int64) {
+	c.timeout = v
+	c.th[0].exp, c.th[1].exp = v, v
 }
 
 // account is nf_ct_acct_update for the current packet's direction.

@@ -112,7 +112,7 @@ func (t *Table) resolve(l *l4, zone uint16, now int64) (*Conn, xtables.CtInfo, r
 	k := makeKey(tp, zone)
 	hash := k.hash(t.seed)
 	if h := t.lookup(&k, hash, now); h != nil {
-		c := h.c
+		c := h.conn()
 		if h.dir == Reply {
 			c.reply = true
 			return c, xtables.CtEstablished, resolveOK
@@ -250,7 +250,7 @@ func (t *Table) inetError(inner []byte, outerDst netip.Addr, zone uint16, now in
 		t.invalid = "no connection for the quoted packet"
 		return nil, 0, errInvalid
 	}
-	c := h.c
+	c := h.conn()
 	if c.th[h.dir].k.addr(&c.th[h.dir].k.dst) != outerDst {
 		t.invalid = "outer daddr != inner"
 		return nil, 0, errInvalid

@@ -127,8 +127,8 @@ func (t *Table) lookup(k *key, hash uint32, now int64) *tupleHash {
 		if h.hash != hash || h.k != *k {
 			continue
 		}
-		if c := h.c; c.expired(now) {
-			t.delete(c)
+		if h.exp-jiffies(now) <= 0 {
+			t.delete(h.conn())
 			return nil
 		}
 		return h
@@ -146,7 +146,7 @@ func (t *Table) Find(tp Tuple, zone uint16, now int64) (c *Conn, dir int) {
 	if h == nil {
 		return nil, 0
 	}
-	return h.c, int(h.dir)
+	return h.conn(), int(h.dir)
 }
 
 // FindConn is Find for the extensions (ctmatch.ConnFinder), at the
@@ -165,7 +165,7 @@ func (t *Table) TupleTaken(tp Tuple, ignored *Conn, now int64) bool {
 	hash := k.hash(t.seed)
 again:
 	for h := t.buckets[hash>>t.shift]; h != nil; h = h.next {
-		c := h.c
+		c := h.conn()
 		if c == ignored {
 			continue
 		}
@@ -200,8 +200,8 @@ func (t *Table) alloc(orig, repl key, now int64) (*Conn, bool) {
 	}
 	c := &Conn{t: t}
 	c.zone = orig.zone
-	c.th[Original] = tupleHash{k: orig, dir: Original, c: c}
-	c.th[Reply] = tupleHash{k: repl, dir: Reply, c: c}
+	c.th[Original] = tupleHash{k: orig, dir: Original}
+	c.th[Reply] = tupleHash{k: repl, dir: Reply}
 	c.hasAcct = t.cfg.Acct
 	t.nextID++
 	c.id = t.nextID
@@ -243,7 +243,7 @@ func (t *Table) dropKernelBucket(b uint64, now int64) int {
 			if uint64(h.hash)*n>>32 != b {
 				continue
 			}
-			c := h.c
+			c := h.conn()
 			if c.expired(now) {
 				t.delete(c)
 				goto again
@@ -288,7 +288,7 @@ func (t *Table) Confirm(c *Conn, now int64) bool {
 		}
 	}
 	// Timeout is relative to confirmation time.
-	c.timeout += jiffies(now)
+	c.setTimeout(c.timeout + jiffies(now))
 	c.status |= IPSConfirmed
 	t.insert(&c.th[Original])
 	t.insert(&c.th[Reply])

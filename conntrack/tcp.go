@@ -436,7 +436,7 @@ func (t *Table) tcpHandleInvalid(c *Conn, dir, index int, now int64) {
 		}
 		timeout := int64(t.cfg.TCPTimeoutUnack) * kern.HZ
 		if expires > timeout {
-			c.timeout = timeout + jiffies(now)
+			c.setTimeout(timeout + jiffies(now))
 		}
 	} else {
 		st.lastIndex = uint8(index)

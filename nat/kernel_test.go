@@ -2,7 +2,6 @@ package nat_test
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -34,7 +33,8 @@ import (
 // rules (MASQUERADE out of rs, one DNAT), FORWARD counters per state.
 type router struct {
 	t        *conntrack.Table
-	rnd      []uint32
+	rnd      map[string]uint32
+	cur      *conntrack.Conn // the entry being set up
 	counters map[string]int
 	out      [][]byte
 	local    map[netip.Addr]bool
@@ -46,34 +46,23 @@ var (
 	serverV4 = netip.MustParsePrefix("192.0.2.0/24")
 	serverV6 = netip.MustParsePrefix("fd00:9::/64")
 	dnatTo   = netip.MustParseAddr("10.0.1.2")
-	snatLo4  = netip.MustParseAddr("192.0.2.10")
-	snatHi4  = netip.MustParseAddr("192.0.2.20")
-	snatLo6  = netip.MustParseAddr("fd00:9::10")
-	snatHi6  = netip.MustParseAddr("fd00:9::20")
+	snatLo4  = netip.MustParseAddr("198.51.100.10")
+	snatHi4  = netip.MustParseAddr("198.51.100.20")
+	snatLo6  = netip.MustParseAddr("fd00:8::10")
+	snatHi6  = netip.MustParseAddr("fd00:8::20")
 )
 
-func newRouter(loose bool, rnd []uint32) *router {
+func newRouter(loose bool, rnd map[string]uint32) *router {
 	cfg := conntrack.DefaultConfig()
 	cfg.TCPLoose = loose
 	r := &router{t: conntrack.New(cfg, 1), rnd: rnd, counters: map[string]int{}, local: map[netip.Addr]bool{}}
 	for _, a := range []string{"10.0.1.1", "10.0.2.1", "192.0.2.1", "fd00:1::1", "fd00:2::1", "fd00:9::1"} {
 		r.local[netip.MustParseAddr(a)] = true
 	}
-	for i := 10; i <= 20; i++ {
-		r.local[netip.AddrFrom4([4]byte{192, 0, 2, byte(i)})] = true
-		r.local[netip.MustParseAddr(fmt.Sprintf("fd00:9::%d", i))] = true
-	}
 	return r
 }
 
-func (r *router) random() uint32 {
-	if len(r.rnd) == 0 {
-		return 0
-	}
-	v := r.rnd[0]
-	r.rnd = r.rnd[1:]
-	return v
-}
+func (r *router) random() uint32 { return r.rnd[drawKey(r.cur)] }
 
 func (r *router) isLocal(a netip.Addr) bool {
 	return r.local[a] || a.IsLinkLocalUnicast() || a.IsMulticast()
@@ -151,17 +140,26 @@ func (r *router) natHook(t *testing.T, p *packet.Packet, c *conntrack.Conn, info
 	related := info == xtables.CtRelated && (p.Proto == packet.ProtoICMP || p.Proto == packet.ProtoICMPv6)
 	if !related && (info == xtables.CtNew || info == xtables.CtRelated) && !nat.Initialized(c, m) {
 		var err error
+		r.cur = c
 		switch {
 		case hook == xtables.HookPrerouting && p.IsIPv4() && p.Dst() == masqV4 && p.Proto == packet.ProtoTCP && p.TCP.DstPort == 8080:
 			err = nat.Setup(r.t, c, nat.Dst, xtables.NATRange{
 				Flags:   xtables.NATRangeMapIPs | xtables.NATRangeProtoSpecified,
 				MinAddr: dnatTo, MaxAddr: dnatTo, MinPort: 80, MaxPort: 80}, r.random)
-		case hook == xtables.HookPostrouting && out == "rs" && p.Proto == packet.ProtoUDP && p.UDP.DstPort == 5001:
-			lo, hi := snatLo4, snatHi4
+		case hook == xtables.HookPostrouting && out == "rs" && p.Proto == packet.ProtoUDP && (p.UDP.DstPort == 5001 || p.UDP.DstPort == 5002 && p.IsIPv4()):
+			// -j SNAT --to-source 198.51.100.10-198.51.100.20 [--persistent]
+			rng := xtables.NATRange{Flags: xtables.NATRangeMapIPs, MinAddr: snatLo4, MaxAddr: snatHi4}
 			if p.IsIPv6() {
-				lo, hi = snatLo6, snatHi6
+				rng.MinAddr, rng.MaxAddr = snatLo6, snatHi6
 			}
-			err = nat.Setup(r.t, c, nat.Src, xtables.NATRange{Flags: xtables.NATRangeMapIPs, MinAddr: lo, MaxAddr: hi}, r.random)
+			if p.UDP.DstPort == 5002 {
+				rng.Flags |= xtables.NATRangePersistent
+			}
+			err = nat.Setup(r.t, c, nat.Src, rng, r.random)
+		case hook == xtables.HookPostrouting && out == "rs" && p.IsIPv4() && p.Proto == packet.ProtoUDP && p.UDP.DstPort == 5003:
+			// -j SNAT --to-source 192.0.2.1:2000-2010
+			err = nat.Setup(r.t, c, nat.Src, xtables.NATRange{Flags: xtables.NATRangeMapIPs | xtables.NATRangeProtoSpecified,
+				MinAddr: masqV4, MaxAddr: masqV4, MinPort: 2000, MaxPort: 2010}, r.random)
 		case hook == xtables.HookPostrouting && out == "rs":
 			a := masqV4
 			if p.IsIPv6() {
@@ -272,17 +270,23 @@ func readGolden(t *testing.T, name string) golden {
 }
 
 // draws are the random draws that give the kernel's remapped ports and
-// ids (first attempt: port = min + r % range).
-func draws(list []string) []uint32 {
-	var r []uint32
+// ids (first attempt: port = min + r % range), by the entry's original
+// tuple as conntrack -L prints it.
+func draws(list []string) map[string]uint32 {
+	r := map[string]uint32{}
 	for _, l := range list {
 		f := strings.Fields(l)
 		kv := map[string][]string{}
+		var orig []string
 		for _, x := range f {
 			if k, v, ok := strings.Cut(x, "="); ok {
+				if len(kv[k]) == 0 {
+					orig = append(orig, x)
+				}
 				kv[k] = append(kv[k], v)
 			}
 		}
+		key := f[0] + " " + strings.Join(orig, " ")
 		num := func(k string, i int) int {
 			if len(kv[k]) <= i {
 				return -1
@@ -293,22 +297,38 @@ func draws(list []string) []uint32 {
 		switch f[0] {
 		case "icmp", "icmpv6":
 			if a, b := num("id", 0), num("id", 1); a != b {
-				r = append(r, uint32(b))
+				r[key] = uint32(b)
 			}
 		case "tcp", "udp":
 			if a, b := num("sport", 0), num("dport", 1); a != b && num("dport", 0) == num("sport", 1) {
 				min := 1024
 				switch {
+				case num("dport", 0) == 5003: // the SNAT rule's 2000-2010
+					min = 2000
 				case a < 512:
 					min = 1
 				case a < 1024:
 					min = 600
 				}
-				r = append(r, uint32(b-min))
+				r[key] = uint32(b - min)
 			}
 		}
 	}
 	return r
+}
+
+// drawKey is the key of draws for an entry.
+func drawKey(c *conntrack.Conn) string {
+	f := strings.Fields(string(c.AppendEntry(nil, 0)))
+	seen := map[string]bool{}
+	var orig []string
+	for _, x := range f {
+		if k, _, ok := strings.Cut(x, "="); ok && !seen[k] {
+			seen[k] = true
+			orig = append(orig, x)
+		}
+	}
+	return f[0] + " " + strings.Join(orig, " ")
 }
 
 // sameListing compares conntrack -L lines, the timeout column within one
@@ -393,7 +413,8 @@ func TestKernelScenarios(t *testing.T) {
 					t.Errorf("counter %s = %d, want 0", k, v)
 				}
 			}
-			compareSent(t, r.out, sent)
+			n = compareSent(t, r.out, sent)
+			t.Logf("%d packets received, %d forwarded (the kernel's %d), %d entries", len(pkts)-len(sent), len(r.out), n, len(g.list))
 		})
 	}
 }
@@ -401,7 +422,7 @@ func TestKernelScenarios(t *testing.T) {
 // compareSent matches the model's forwarded packets with the kernel's
 // (as multisets; neighbour discovery and MLD of the router itself are
 // left out of the kernel's).
-func compareSent(t *testing.T, got, sent [][]byte) {
+func compareSent(t *testing.T, got, sent [][]byte) int {
 	var want []string
 	for _, b := range sent {
 		var p packet.Packet
@@ -418,7 +439,7 @@ func compareSent(t *testing.T, got, sent [][]byte) {
 	slices.Sort(want)
 	slices.Sort(have)
 	if slices.Equal(have, want) {
-		return
+		return len(want)
 	}
 	for _, h := range have {
 		if !slices.Contains(want, h) {
@@ -436,6 +457,5 @@ func compareSent(t *testing.T, got, sent [][]byte) {
 			t.Errorf("sent by the kernel only: %s\n  %s", p.String(), w)
 		}
 	}
+	return len(want)
 }
-
-var _ = bytes.Equal

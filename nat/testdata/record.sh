@@ -14,7 +14,10 @@
 #
 # The router forwards, MASQUERADEs what leaves by rs (IPv4 and IPv6) and
 # DNATs tcp 192.0.2.1:8080 to 10.0.1.2:80; UDP to port 5001 is SNATed to
-# 192.0.2.10-192.0.2.20 (fd00:9::10-fd00:9::20) instead. Its FORWARD chain counts packets
+# 198.51.100.10-198.51.100.20 (fd00:8::10-fd00:8::20, routed to the
+# router by the server) instead, to port 5002
+# the same with --persistent, to port 5003 to 192.0.2.1:2000-2010. The
+# server rejects TCP port 2223 with admin-prohibited. Its FORWARD chain counts packets
 # per conntrack state. For each scenario the router's conntrack table is
 # flushed, tcpdump records every packet the router receives and sends
 # (kernel/NAME.pcap), the traffic runs, and kernel/NAME.txt gets the time,
@@ -72,10 +75,15 @@ setup() {
 	done
 	r iptables -t nat -A PREROUTING -d 192.0.2.1 -p tcp --dport 8080 -j DNAT --to-destination 10.0.1.2:80
 	# an address range: the address is a hash of source and destination
-	r iptables -t nat -I POSTROUTING -o rs -p udp --dport 5001 -j SNAT --to-source 192.0.2.10-192.0.2.20
-	r ip6tables -t nat -I POSTROUTING -o rs -p udp --dport 5001 -j SNAT --to-source fd00:9::10-fd00:9::20
-	for i in $(seq 10 20); do r ip addr add 192.0.2.$i/32 dev rs; r ip -6 addr add fd00:9::$i/128 dev rs nodad; done
+	r iptables -t nat -I POSTROUTING -o rs -p udp --dport 5001 -j SNAT --to-source 198.51.100.10-198.51.100.20
+	r ip6tables -t nat -I POSTROUTING -o rs -p udp --dport 5001 -j SNAT --to-source fd00:8::10-fd00:8::20
+	r iptables -t nat -I POSTROUTING -o rs -p udp --dport 5002 -j SNAT --to-source 198.51.100.10-198.51.100.20 --persistent
+	r iptables -t nat -I POSTROUTING -o rs -p udp --dport 5003 -j SNAT --to-source 192.0.2.1:2000-2010
+	# the SNAT ranges are routed to the router, not its addresses
+	s ip route add 198.51.100.0/24 via 192.0.2.1; s ip -6 route add fd00:8::/64 via fd00:9::1
 	s iptables -A INPUT -p tcp --dport 2222 -j DROP
+	s iptables -A INPUT -p tcp --dport 2223 -j REJECT --reject-with icmp-admin-prohibited
+	s ip6tables -A INPUT -p tcp --dport 2223 -j REJECT --reject-with icmp6-adm-prohibited
 	# the servers
 	bg iptw-ct-s tcp-serve 80
 	bg iptw-ct-s tcp-serve 80 --v6
@@ -83,6 +91,8 @@ setup() {
 	bg iptw-ct-s udp-serve 5000 --v6
 	bg iptw-ct-s udp-serve 5001
 	bg iptw-ct-s udp-serve 5001 --v6
+	bg iptw-ct-s udp-serve 5002
+	bg iptw-ct-s udp-serve 5003
 	bg iptw-ct-c1 tcp-serve 80
 	sleep 1
 	# neighbours resolved before any scenario
@@ -172,6 +182,22 @@ sc_reopen() { # a new SYN on the tuple of an aborted connection replaces it
 	c1 $PY tcp-conn 192.0.2.2 80 --sport 47001 --rst
 	c1 $PY tcp-conn 192.0.2.2 80 --sport 47001
 }
+sc_snat_persistent() { # --persistent: the address hashes the source alone
+	c1 $PY udp-send 192.0.2.2 5002 --sport 48000
+	c2 $PY udp-send 192.0.2.2 5002 --sport 48000
+}
+sc_snat_ports() { # a port range the source port is not in: a random one
+	c1 $PY udp-send 192.0.2.2 5003 --sport 48000
+	c2 $PY udp-send 192.0.2.2 5003 --sport 48000
+}
+sc_reject() { # ICMP errors quoting a whole TCP header, IPv4 and IPv6
+	c1 $PY tcp-conn 192.0.2.2 2223 --sport 49000
+	c1 $PY tcp-conn fd00:9::2 2223 --sport 49000
+	c2 $PY udp-send fd00:9::2 9 --sport 49001
+}
+sc_bulk() { # 300 kB through a masqueraded connection: window tracking
+	c1 $PY tcp-conn 192.0.2.2 80 --sport 49500 --size 300000
+}
 sc_v6() { # IPv6: TCP handshake and close, ping, UDP
 	c1 $PY tcp-conn fd00:9::2 80 --sport 46000
 	c1 $PY ping fd00:9::2 --id 4660
@@ -196,11 +222,15 @@ run() {
 	gre) record gre sc_gre ;;
 	tcp-rst) record tcp-rst sc_tcp_rst ;;
 	reopen) record reopen sc_reopen ;;
+	snat-persistent) record snat-persistent sc_snat_persistent ;;
+	snat-ports) record snat-ports sc_snat_ports ;;
+	reject) record reject sc_reject ;;
+	bulk) record bulk sc_bulk ;;
 	*) echo "unknown scenario $name" >&2; exit 2 ;;
 	esac
 }
 
 mkdir -p "$OUT"
 setup
-ALL="masq-tcp udp ping unreach refused stray-ack-loose1 stray-ack-loose0 dnat esp v6 snat-range gre tcp-rst reopen"
+ALL="masq-tcp udp ping unreach refused stray-ack-loose1 stray-ack-loose0 dnat esp v6 snat-range gre tcp-rst reopen snat-persistent snat-ports reject bulk"
 for n in ${@:-$ALL}; do run "$n"; done

@@ -78,6 +78,8 @@ def tcp_conn(a):
         return
     s.sendall(b"hello\n")
     s.recv(100)
+    if a.size:
+        s.sendall(b"x" * a.size)
     time.sleep(a.hold)
     if a.rst:  # abort: SO_LINGER with a zero timeout sends a RST
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -163,6 +165,7 @@ def main():
     x = sub.add_parser("tcp-conn"); x.add_argument("dst"); x.add_argument("port", type=int)
     x.add_argument("--sport", type=int, default=0); x.add_argument("--hold", type=float, default=0)
     x.add_argument("--rst", action="store_true")
+    x.add_argument("--size", type=int, default=0)
     x = sub.add_parser("udp-send"); x.add_argument("dst"); x.add_argument("port", type=int)
     x.add_argument("--sport", type=int, default=0); x.add_argument("--count", type=int, default=1)
     x.add_argument("--gap", type=float, default=0)
