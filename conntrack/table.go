@@ -1,5 +1,10 @@
 package conntrack
 
+import (
+	"github.com/iptwin/iptwin/ext/ctmatch/kern"
+	"github.com/iptwin/iptwin/xtables"
+)
+
 // Table is one network namespace's connection tracking table (the
 // nf_conntrack hash, its count and limits). It is not safe for concurrent
 // use: a twin host is single-threaded.
@@ -26,6 +31,8 @@ type Table struct {
 
 	// now is the time of the last call that gave one (for Expires).
 	now int64
+	// lastGC is when a full table last reaped expired entries (jiffies).
+	lastGC int64
 
 	// bysrc is nf_nat_bysource (see AddSourceBinding).
 	bysrc map[srcKey]*Conn
@@ -149,11 +156,13 @@ func (t *Table) Find(tp Tuple, zone uint16, now int64) (c *Conn, dir int) {
 	return h.conn(), int(h.dir)
 }
 
-// FindConn is Find for the extensions (ctmatch.ConnFinder), at the
-// table's current time.
-func (t *Table) FindConn(tp Tuple, zone uint16) *Conn {
-	c, _ := t.Find(tp, zone, t.now)
-	return c
+// FindConn is Find for the extensions (it implements ctmatch.ConnFinder)
+// at the table's current time; nil when there is no entry.
+func (t *Table) FindConn(tp Tuple, zone uint16) xtables.Conn {
+	if c, _ := t.Find(tp, zone, t.now); c != nil {
+		return c
+	}
+	return nil
 }
 
 // TupleTaken is nf_conntrack_tuple_taken: whether a confirmed entry other
@@ -190,9 +199,13 @@ again:
 func (t *Table) alloc(orig, repl key, now int64) (*Conn, bool) {
 	t.count++
 	if t.cfg.Max > 0 && t.count > t.cfg.Max {
-		// The GC worker would have reaped expired entries by now; the
-		// twin reaps them all before the kernel's early_drop.
-		t.Expire(now)
+		// The GC worker (which runs at most once a second) would have
+		// reaped expired entries; the twin reaps them before the
+		// kernel's early_drop, once per second of host time.
+		if j := jiffies(now); t.lastGC == 0 || j-t.lastGC >= kern.HZ {
+			t.lastGC = j
+			t.Expire(now)
+		}
 		if t.count > t.cfg.Max && !t.earlyDrop(orig.hash(t.seed), now) {
 			t.count--
 			return nil, false

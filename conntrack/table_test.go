@@ -140,6 +140,9 @@ func TestFindAndTupleTaken(t *testing.T) {
 	if f := h.tbl.FindConn(c.Tuple(Original), 0); f != c {
 		t.Error("FindConn original")
 	}
+	if f := h.tbl.FindConn(Tuple{Src: reply.Src, Dst: reply.Dst, Proto: 17}, 0); f != nil {
+		t.Errorf("FindConn of nothing: %v", f)
+	}
 	n, _, _ := h.tbl.In(pkt(t, "tcp 10.0.0.3:40000 > 192.0.2.2:80 syn"), 0, h.now)
 	if !h.tbl.TupleTaken(reply, n, h.now) {
 		t.Error("reply tuple of a confirmed entry not taken")
