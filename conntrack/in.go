@@ -172,7 +172,7 @@ func (t *Table) icmpError(l *l4, hook int, zone uint16, now int64) (*Conn, xtabl
 		default:
 			return nil, 0, errNotError
 		}
-		return t.inetError(b[8:], outerDst, zone, now)
+		return t.inetError(b[8:], false, outerDst, zone, now)
 	}
 	if typ >= 130 && int(typ-130) < len(icmpv6NoCt) && icmpv6NoCt[typ-130] {
 		return nil, 0, errUntracked
@@ -183,7 +183,7 @@ func (t *Table) icmpError(l *l4, hook int, zone uint16, now int64) (*Conn, xtabl
 	if typ >= 128 {
 		return nil, 0, errNotError
 	}
-	return t.inetError(b[8:], outerDst, zone, now)
+	return t.inetError(b[8:], true, outerDst, zone, now)
 }
 
 // icmpv6NoCt is noct_valid_new: MLD, router and neighbour discovery,
@@ -220,14 +220,14 @@ func (t *Table) icmpv6Redirect(l *l4, b []byte, outerDst netip.Addr, zone uint16
 		t.invalid = "no connection"
 		return nil, 0, errInvalid
 	}
-	return t.inetError(opt[8:], outerDst, zone, now)
+	return t.inetError(opt[8:], true, outerDst, zone, now)
 }
 
 // inetError is nf_conntrack_inet_error: the quoted packet's tuple,
 // inverted, must name a confirmed entry whose destination in that
 // direction is the error's destination.
-func (t *Table) inetError(inner []byte, outerDst netip.Addr, zone uint16, now int64) (*Conn, xtables.CtInfo, errResult) {
-	il, ok := getL4(inner)
+func (t *Table) inetError(inner []byte, v6 bool, outerDst netip.Addr, zone uint16, now int64) (*Conn, xtables.CtInfo, errResult) {
+	il, ok := getL4Family(inner, v6)
 	if !ok {
 		t.invalid = "cannot read the quoted packet"
 		return nil, 0, errInvalid

@@ -123,13 +123,19 @@ type l4 struct {
 	v6    bool
 }
 
-// getL4 is ipv4_get_l4proto / ipv6_get_l4proto over an IP packet's bytes.
+// getL4 is ipv4_get_l4proto / ipv6_get_l4proto over an IP packet's bytes
+// (the family from its version).
 func getL4(data []byte) (l4, bool) {
 	if len(data) < 1 {
 		return l4{}, false
 	}
-	switch data[0] >> 4 {
-	case 4:
+	return getL4Family(data, data[0]>>4 == 6)
+}
+
+// getL4Family is get_l4proto for the hook's family: a quoted packet is
+// read as the error's family whatever its version field says.
+func getL4Family(data []byte, v6 bool) (l4, bool) {
+	if !v6 {
 		if len(data) < 20 {
 			return l4{}, false
 		}
@@ -143,19 +149,17 @@ func getL4(data []byte) (l4, bool) {
 			return l4{}, false
 		}
 		return l4{data: data, off: off, proto: data[9]}, true
-	case 6:
-		if len(data) < 40 {
-			return l4{}, false
-		}
-		off, proto, ok := skipExtHeaders(data)
-		if !ok {
-			return l4{}, false
-		}
-		// The last header may claim to run past the packet: nothing of
-		// the transport header can be read then.
-		return l4{data: data, off: min(off, len(data)), proto: proto, v6: true}, true
 	}
-	return l4{}, false
+	if len(data) < 40 {
+		return l4{}, false
+	}
+	off, proto, ok := skipExtHeaders(data)
+	if !ok {
+		return l4{}, false
+	}
+	// The last header may claim to run past the packet: nothing of the
+	// transport header can be read then.
+	return l4{data: data, off: min(off, len(data)), proto: proto, v6: true}, true
 }
 
 // skipExtHeaders is ipv6_skip_exthdr from the IPv6 header: the offset and

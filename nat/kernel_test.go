@@ -92,7 +92,12 @@ func (r *router) receive(t *testing.T, buf []byte, now int64) {
 	if p.IsIPv6() {
 		fam = "ip6tables"
 	}
-	c, info, v := r.t.In(&p, 0, now)
+	// raw PREROUTING: -p udp --dport/--sport 5004 -j CT --zone 7
+	zone := uint16(0)
+	if p.IsIPv4() && p.Layers&packet.LayerUDP != 0 && (p.UDP.DstPort == 5004 || p.UDP.SrcPort == 5004) {
+		zone = 7
+	}
+	c, info, v := r.t.In(&p, zone, now)
 	if v == conntrack.Drop {
 		return
 	}

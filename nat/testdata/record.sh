@@ -17,7 +17,8 @@
 # 198.51.100.10-198.51.100.20 (fd00:8::10-fd00:8::20, routed to the
 # router by the server) instead, to port 5002
 # the same with --persistent, to port 5003 to 192.0.2.1:2000-2010. The
-# server rejects TCP port 2223 with admin-prohibited. Its FORWARD chain counts packets
+# server rejects TCP port 2223 with admin-prohibited. UDP to and from port
+# 5004 is in conntrack zone 7 (raw table, CT --zone). Its FORWARD chain counts packets
 # per conntrack state. For each scenario the router's conntrack table is
 # flushed, tcpdump records every packet the router receives and sends
 # (kernel/NAME.pcap), the traffic runs, and kernel/NAME.txt gets the time,
@@ -79,6 +80,9 @@ setup() {
 	r ip6tables -t nat -I POSTROUTING -o rs -p udp --dport 5001 -j SNAT --to-source fd00:8::10-fd00:8::20
 	r iptables -t nat -I POSTROUTING -o rs -p udp --dport 5002 -j SNAT --to-source 198.51.100.10-198.51.100.20 --persistent
 	r iptables -t nat -I POSTROUTING -o rs -p udp --dport 5003 -j SNAT --to-source 192.0.2.1:2000-2010
+	# UDP port 5004 is tracked in conntrack zone 7, both ways
+	r iptables -t raw -A PREROUTING -p udp --dport 5004 -j CT --zone 7
+	r iptables -t raw -A PREROUTING -p udp --sport 5004 -j CT --zone 7
 	# the SNAT ranges are routed to the router, not its addresses
 	s ip route add 198.51.100.0/24 via 192.0.2.1; s ip -6 route add fd00:8::/64 via fd00:9::1
 	s iptables -A INPUT -p tcp --dport 2222 -j DROP
@@ -93,6 +97,7 @@ setup() {
 	bg iptw-ct-s udp-serve 5001 --v6
 	bg iptw-ct-s udp-serve 5002
 	bg iptw-ct-s udp-serve 5003
+	bg iptw-ct-s udp-serve 5004
 	bg iptw-ct-c1 tcp-serve 80
 	sleep 1
 	# neighbours resolved before any scenario
@@ -198,6 +203,10 @@ sc_reject() { # ICMP errors quoting a whole TCP header, IPv4 and IPv6
 sc_bulk() { # 300 kB through a masqueraded connection: window tracking
 	c1 $PY tcp-conn 192.0.2.2 80 --sport 49500 --size 300000
 }
+sc_zone() { # the same flow in zone 7 and in zone 0
+	c1 $PY udp-send 192.0.2.2 5004 --sport 50000
+	c1 $PY udp-send 192.0.2.2 5000 --sport 50000
+}
 sc_v6() { # IPv6: TCP handshake and close, ping, UDP
 	c1 $PY tcp-conn fd00:9::2 80 --sport 46000
 	c1 $PY ping fd00:9::2 --id 4660
@@ -226,11 +235,12 @@ run() {
 	snat-ports) record snat-ports sc_snat_ports ;;
 	reject) record reject sc_reject ;;
 	bulk) record bulk sc_bulk ;;
+	zone) record zone sc_zone ;;
 	*) echo "unknown scenario $name" >&2; exit 2 ;;
 	esac
 }
 
 mkdir -p "$OUT"
 setup
-ALL="masq-tcp udp ping unreach refused stray-ack-loose1 stray-ack-loose0 dnat esp v6 snat-range gre tcp-rst reopen snat-persistent snat-ports reject bulk"
+ALL="masq-tcp udp ping unreach refused stray-ack-loose1 stray-ack-loose0 dnat esp v6 snat-range gre tcp-rst reopen snat-persistent snat-ports reject bulk zone"
 for n in ${@:-$ALL}; do run "$n"; done
