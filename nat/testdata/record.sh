@@ -121,6 +121,7 @@ record() {
 	{
 		echo "# scenario $name"
 		echo "# tcp_loose $(r sysctl -n net.netfilter.nf_conntrack_tcp_loose)"
+		echo "# acct $(r sysctl -n net.netfilter.nf_conntrack_acct)"
 		echo "# now $now"
 		echo "## conntrack -L"
 		r conntrack -L 2>"$OUT/.err" || true
@@ -207,6 +208,10 @@ sc_zone() { # the same flow in zone 7 and in zone 0
 	c1 $PY udp-send 192.0.2.2 5004 --sport 50000
 	c1 $PY udp-send 192.0.2.2 5000 --sport 50000
 }
+sc_acct() { # nf_conntrack_acct: packets and bytes per direction
+	c1 $PY udp-send 192.0.2.2 5000 --sport 51000 --count 3 --gap 0.1
+	c2 $PY tcp-conn 192.0.2.2 80 --sport 51001
+}
 sc_v6() { # IPv6: TCP handshake and close, ping, UDP
 	c1 $PY tcp-conn fd00:9::2 80 --sport 46000
 	c1 $PY ping fd00:9::2 --id 4660
@@ -236,11 +241,13 @@ run() {
 	reject) record reject sc_reject ;;
 	bulk) record bulk sc_bulk ;;
 	zone) record zone sc_zone ;;
+	acct) r sysctl -qw net.netfilter.nf_conntrack_acct=1; record acct sc_acct
+		r sysctl -qw net.netfilter.nf_conntrack_acct=0 ;;
 	*) echo "unknown scenario $name" >&2; exit 2 ;;
 	esac
 }
 
 mkdir -p "$OUT"
 setup
-ALL="masq-tcp udp ping unreach refused stray-ack-loose1 stray-ack-loose0 dnat esp v6 snat-range gre tcp-rst reopen snat-persistent snat-ports reject bulk zone"
+ALL="masq-tcp udp ping unreach refused stray-ack-loose1 stray-ack-loose0 dnat esp v6 snat-range gre tcp-rst reopen snat-persistent snat-ports reject bulk zone acct"
 for n in ${@:-$ALL}; do run "$n"; done
