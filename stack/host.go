@@ -9,6 +9,7 @@ import (
 	"github.com/iptwin/iptwin/ext/rate"
 	"github.com/iptwin/iptwin/host"
 	"github.com/iptwin/iptwin/icmpgen"
+	"github.com/iptwin/iptwin/iptables"
 	"github.com/iptwin/iptwin/nflog"
 	"github.com/iptwin/iptwin/packet"
 	"github.com/iptwin/iptwin/xtables"
@@ -286,6 +287,44 @@ var _ = packet.ProtoTCP
 // callbacks.
 func (h *Host) Replace(net *host.Net, r4, r6 *xtables.Ruleset) error {
 	h.Net = net
+	carryRuleState(h.Rules[v4], r4)
+	carryRuleState(h.Rules[v6], r6)
 	h.Rules[v4], h.Rules[v6] = r4, r6
 	return h.Reload()
+}
+
+// carryRuleState gives the rules of a new rule set the match and target
+// data (which hold limit buckets, quota counters, nth counters …) of the
+// same rules in the old one: with nf_tables, "iptables -A" adds a rule
+// and leaves the others, with their state, as they are. A rule counts as
+// the same when its table, chain and specification are, taken in order.
+func carryRuleState(old, cur *xtables.Ruleset) {
+	if old == nil || cur == nil {
+		return
+	}
+	for name, nt := range cur.Tables {
+		ot := old.Tables[name]
+		if ot == nil {
+			continue
+		}
+		ctx := &xtables.Context{Family: cur.Family, Table: name, Numeric: true}
+		for _, nc := range nt.Chains {
+			oc := ot.Chain(nc.Name)
+			if oc == nil {
+				continue
+			}
+			pool := map[string][]*xtables.Rule{}
+			for _, r := range oc.Rules {
+				k := string(iptables.AppendRuleSpec(nil, r, ctx, false))
+				pool[k] = append(pool[k], r)
+			}
+			for _, r := range nc.Rules {
+				k := string(iptables.AppendRuleSpec(nil, r, ctx, false))
+				if rs := pool[k]; len(rs) > 0 {
+					r.Matches, r.Target = rs[0].Matches, rs[0].Target
+					pool[k] = rs[1:]
+				}
+			}
+		}
+	}
 }

@@ -186,27 +186,27 @@ func (h *Host) sendSynAck(s *skb, sk *Socket, iss uint32) {
 		Ack: p.TCP.Seq + 1, Flags: packet.TCPSyn | packet.TCPAck}
 	mss := h.tcpMSS(s)
 	rh.TCP.Window = uint16(tcpInitialWindow(mss))
-	var opts [20]byte
+	// tcp_options_write's order: MSS; SACK-permitted with timestamps,
+	// or NOP NOP before either alone; NOP and the window scale (Linux
+	// 6.x offers 10 with the default tcp_rmem).
+	var opts [24]byte
 	o := opts[:0]
 	o = append(o, 2, 4, byte(mss>>8), byte(mss))
-	if p.TCP.Opts&packet.OptSACKPermitted != 0 {
-		o = append(o, 4, 2)
-	}
+	sack := p.TCP.Opts&packet.OptSACKPermitted != 0
 	if p.TCP.Opts&packet.OptTimestamp != 0 {
-		if len(o)%4 != 2 {
+		if sack {
+			o = append(o, 4, 2)
+		} else {
 			o = append(o, 1, 1)
 		}
 		ts := h.random()
 		o = append(o, 8, 10, byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts),
 			byte(p.TCP.TSVal>>24), byte(p.TCP.TSVal>>16), byte(p.TCP.TSVal>>8), byte(p.TCP.TSVal))
-	} else if len(o) == 6 {
-		o = append(o, 1, 1)
+	} else if sack {
+		o = append(o, 1, 1, 4, 2)
 	}
 	if p.TCP.Opts&packet.OptWScale != 0 {
-		o = append(o, 1, 3, 3, 7)
-	}
-	for len(o)%4 != 0 {
-		o = append(o, 0)
+		o = append(o, 1, 3, 3, 10)
 	}
 	rh.TCP.Options = o
 	h.queueBuilt(&rh, s.fam, "syn-ack")
