@@ -264,6 +264,8 @@ type Result struct {
 	// SendErr is the error a local sender sees (Send only): "operation
 	// not permitted" when a hook dropped it, as sendmsg returns -EPERM.
 	SendErr string
+
+	routeErr error // the route look-up's error, for SendErr
 }
 
 // errPacket wraps decode errors of packets handed to the host.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strings"
 
 	"github.com/iptwin/iptwin/host"
 	"github.com/iptwin/iptwin/packet"
@@ -90,8 +89,8 @@ func (h *Host) Send(ip []byte, sock *Socket) (Result, error) {
 		res.Fate == FateDropped && (res.Hook == xtables.HookOutput || res.Hook == xtables.HookPostrouting) && res.Table != "":
 		// ip_local_out's NF_DROP comes back to sendmsg as -EPERM.
 		res.SendErr = "operation not permitted"
-	case res.Fate == FateDropped && strings.HasPrefix(res.Reason, "no route"):
-		res.SendErr = "network is unreachable"
+	case res.Fate == FateDropped && res.routeErr != nil:
+		res.SendErr = sendErrno(res.routeErr)
 	}
 	h.release(s)
 	h.freeSkb(s)
@@ -180,7 +179,9 @@ func (h *Host) macForUs(l *host.Link, dst []byte) bool {
 // forwarding.
 func (h *Host) routeInput(s *skb) Result {
 	dst := s.pkt.Dst()
-	if dst.IsMulticast() {
+	if dst.IsMulticast() || dst == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+		// Multicast, and the limited broadcast, which
+		// ip_route_input_slow takes to brd_input before any look-up.
 		return h.localIn(s)
 	}
 	r, _, err := h.Net.Lookup(dst, s.pkt.Src(), s.in, "", s.mark)
@@ -321,7 +322,9 @@ func (h *Host) output(s *skb) Result {
 		h.Obs.Route(s.pkt.Dst(), r, err)
 	}
 	if err != nil {
-		return dropped("no route: " + err.Error())
+		res := dropped("no route: " + err.Error())
+		res.routeErr = err
+		return res
 	}
 	h.setOutRoute(s, r)
 	dst, mark := s.pkt.Dst(), s.mark
@@ -477,4 +480,20 @@ func unhex(c byte) (byte, bool) {
 		return c - 'A' + 10, true
 	}
 	return 0, false
+}
+
+// sendErrno is the error a local sender gets for a route look-up that
+// failed (fib_props: unreachable routes give EHOSTUNREACH, prohibit
+// EACCES, blackhole EINVAL; no route at all ENETUNREACH), in strerror's
+// words as Go prints them.
+func sendErrno(err error) string {
+	switch {
+	case errors.Is(err, host.ErrHostUnreach):
+		return "no route to host"
+	case errors.Is(err, host.ErrPerm):
+		return "permission denied"
+	case errors.Is(err, host.ErrInval):
+		return "invalid argument"
+	}
+	return "network is unreachable"
 }
