@@ -56,7 +56,9 @@ func (h *Host) conntrackIn(s *skb, hook int) (verdict, bool) {
 // hooks.
 func (h *Host) confirm(s *skb) (verdict, bool) {
 	c := s.ct.conn
-	if c == nil || c.Confirmed() {
+	// __nf_conntrack_confirm confirms with a packet of the original
+	// direction only (not an error attached in reply).
+	if c == nil || c.Confirmed() || s.ct.reply {
 		return verdict{}, true
 	}
 	if !h.Conntrack().Confirm(c, h.Now) {
@@ -65,11 +67,19 @@ func (h *Host) confirm(s *skb) (verdict, bool) {
 	return verdict{}, true
 }
 
-// release gives back an unconfirmed connection whose packet died.
+// release gives back an unconfirmed connection whose packet died,
+// unless a packet still queued holds it (an error attached to it).
 func (h *Host) release(s *skb) {
-	if c := s.ct.conn; c != nil && !c.Confirmed() {
-		h.Conntrack().Discard(c)
+	c := s.ct.conn
+	if c == nil || c.Confirmed() {
+		return
 	}
+	for _, q := range h.queue {
+		if q != nil && q.ct.conn == c {
+			return
+		}
+	}
+	h.Conntrack().Discard(c)
 }
 
 // ctPrepare shows the packet's connection to the matches.

@@ -92,6 +92,7 @@ func (h *Host) sendICMPError(s *skb, k icmpKind) {
 	if ok && !h.rateAllowed(s, r.buf) {
 		ok = false
 	}
+	attachCt(r, s)
 	h.queueReply(r, ok, "icmp error")
 }
 
@@ -109,7 +110,19 @@ func (h *Host) sendICMPCode(s *skb, code uint8) {
 	if ok && !h.rateAllowed(s, r.buf) {
 		ok = false
 	}
+	attachCt(r, s)
 	h.queueReply(r, ok, "icmp error")
+}
+
+// attachCt gives an error or reset the kernel generates about s the
+// connection of s (nf_ct_attach, from icmp_glue_bits and nf_send_reset):
+// RELATED in the other direction, so that NAT translates the packet it
+// quotes even before the connection is confirmed.
+func attachCt(r, s *skb) {
+	if s.ct.conn == nil {
+		return
+	}
+	r.ct.conn, r.ct.info, r.ct.reply = s.ct.conn, xtables.CtRelated, !s.ct.reply
 }
 
 // queueReply queues a built reply for local output (or recycles it).
@@ -166,6 +179,7 @@ func (h *Host) reject(s *skb, st *xtables.PacketState, t xtables.RejectType) {
 	if ok && t != xtables.RejectTCPReset && !h.rateAllowed(s, r.buf) {
 		ok = false
 	}
+	attachCt(r, s)
 	origin := "reject"
 	if t == xtables.RejectTCPReset {
 		origin = "reject tcp-reset"

@@ -2,8 +2,11 @@ package stack_test
 
 import (
 	"bytes"
+	"flag"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -85,19 +88,43 @@ func recordMonitor(t *testing.T, s *kernelref.Scenario) string {
 }
 
 func processAlive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + itoa(pid) + "/stat")
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	return err == nil && !strings.Contains(string(b), ") Z ")
 }
 
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			return string(b[i:])
+var recordMonitorFlag = flag.Bool("record-monitor", false, "record testdata/monitor/*.golden from the real xtables-monitor (root; see testdata/monitor/record.sh)")
+
+func monitorScenarios(t *testing.T) []*kernelref.Scenario {
+	t.Helper()
+	files, err := filepath.Glob("testdata/monitor/*.scn")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scenarios in testdata/monitor: %v", err)
+	}
+	var out []*kernelref.Scenario
+	for _, f := range files {
+		s, err := kernelref.LoadScenario(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func TestMonitorRecord(t *testing.T) {
+	if !*recordMonitorFlag {
+		t.Skip("records only with -record-monitor")
+	}
+	if why := kernelref.KernelAvailable(); why != "" {
+		t.Skip(why)
+	}
+	if _, err := exec.LookPath("xtables-monitor"); err != nil {
+		t.Skip("no xtables-monitor")
+	}
+	for _, s := range monitorScenarios(t) {
+		got := recordMonitor(t, s)
+		if err := os.WriteFile(filepath.Join("testdata/monitor", s.Name+".golden"), []byte(got), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
