@@ -158,7 +158,8 @@ func (h *Host) prepare(s *skb) *xtables.PacketState {
 	} else {
 		st.L4Proto = int(s.pkt.IPv4.Protocol)
 	}
-	st.HasSock, st.UID, st.GID = s.hasSock, s.uid, s.gid
+	st.HasSock, st.UID, st.GID = s.sock != sockNone, s.uid, s.gid
+	st.SockNoFile = s.sock == sockCtl
 	st.Trace = s.trace
 	h.ctPrepare(s, st)
 	h.env.cur = s

@@ -10,7 +10,9 @@ import (
 func (h *Host) logPacket(s *skb, st *xtables.PacketState, req xtables.LogRequest) {
 	m := &h.logMeta
 	*m = nflog.Meta{Prefix: req.Prefix, Level: req.Level, Flags: req.Flags, In: st.In, Out: st.Out,
-		Mark: st.Mark, HasSock: st.HasSock, UID: st.UID, GID: st.GID}
+		Mark: st.Mark, UID: st.UID, GID: st.GID}
+	// nf_log_dump_sk_uid_gid: a full socket with a file only.
+	m.HasSock = s.sock == sockFull
 	if s.hasMAC && st.In != "" {
 		m.MAC = s.mac[:]
 	}

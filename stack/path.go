@@ -65,7 +65,7 @@ func (h *Host) Send(ip []byte, sock *Socket) (Result, error) {
 	s := h.newSkb(fam)
 	s.local = true
 	if sock != nil {
-		s.hasSock, s.uid, s.gid = true, sock.UID, sock.GID
+		s.sock, s.uid, s.gid = sockFull, sock.UID, sock.GID
 	}
 	if err := s.setBytes(ip); err != nil && !s.ipDecoded() {
 		// ip_rcv_core refuses a bad IP header; a bad transport header

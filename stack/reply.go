@@ -92,6 +92,7 @@ func (h *Host) sendICMPError(s *skb, k icmpKind) {
 	if ok && !h.rateAllowed(s, r.buf) {
 		ok = false
 	}
+	r.sock = sockCtl
 	attachCt(r, s)
 	h.queueReply(r, ok, "icmp error")
 }
@@ -110,6 +111,7 @@ func (h *Host) sendICMPCode(s *skb, code uint8) {
 	if ok && !h.rateAllowed(s, r.buf) {
 		ok = false
 	}
+	r.sock = sockCtl
 	attachCt(r, s)
 	h.queueReply(r, ok, "icmp error")
 }
@@ -155,6 +157,7 @@ func (h *Host) sendReset(s *skb) {
 	r := h.newSkb(s.fam)
 	var ok bool
 	r.buf, ok = icmpgen.StackReset(r.buf[:0], &s.pkt, h.replyOptions(s))
+	r.sock = sockCtl
 	h.queueReply(r, ok, "tcp reset")
 }
 
@@ -166,6 +169,7 @@ func (h *Host) sendEchoReply(s *skb) {
 	if ok && !s.v6() && !h.rateAllowed(s, r.buf) {
 		ok = false
 	}
+	r.sock = sockCtl
 	h.queueReply(r, ok, "echo reply")
 }
 
@@ -180,6 +184,9 @@ func (h *Host) reject(s *skb, st *xtables.PacketState, t xtables.RejectType) {
 		ok = false
 	}
 	attachCt(r, s)
+	if t != xtables.RejectTCPReset {
+		r.sock = sockCtl // icmp_send's socket; nf_send_reset has none
+	}
 	origin := "reject"
 	if t == xtables.RejectTCPReset {
 		origin = "reject tcp-reset"
@@ -223,7 +230,7 @@ func (h *Host) sendSynAck(s *skb, sk *Socket, iss uint32) {
 		o = append(o, 1, 3, 3, 10)
 	}
 	rh.TCP.Options = o
-	h.queueBuilt(&rh, s.fam, "syn-ack")
+	h.queueBuilt(&rh, s.fam, "syn-ack", sockRequest, sk)
 }
 
 // replyIP fills the IP header of a reply to s: swapped addresses, the
@@ -246,8 +253,12 @@ func (h *Host) replyIP(rh *packet.Headers, s *skb, proto uint8, l4 packet.Layer)
 }
 
 // queueBuilt encodes a reply and queues it for local output.
-func (h *Host) queueBuilt(rh *packet.Headers, fam xtables.Family, origin string) {
+func (h *Host) queueBuilt(rh *packet.Headers, fam xtables.Family, origin string, sock sockKind, owner *Socket) {
 	r := h.newSkb(fam)
+	r.sock = sock
+	if owner != nil {
+		r.uid, r.gid = owner.UID, owner.GID
+	}
 	var err error
 	r.buf, err = rh.Append(r.buf[:0], packet.FixLengths|packet.FixChecksums)
 	h.queueReply(r, err == nil, origin)

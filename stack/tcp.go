@@ -35,6 +35,7 @@ type tcpConn struct {
 	sndNxt uint32
 	rcvNxt uint32
 	queued uint32 // bytes received and not read
+	owner  *Socket
 }
 
 // tcpInput handles a segment for a local address (after INPUT).
@@ -68,6 +69,7 @@ func (h *Host) tcpInput(s *skb) Result {
 	}
 	c := &tcpConn{state: tcpSynRecv, iss: h.random(), rcvNxt: t.Seq + 1, window: tcpInitialWindow(h.tcpMSS(s))}
 	c.sndNxt = c.iss + 1
+	c.owner = sk
 	h.tcp[k] = c
 	h.sendSynAck(s, sk, c.iss)
 	return Result{Fate: FateDelivered}
@@ -84,7 +86,7 @@ func (h *Host) tcpSegment(s *skb, k tcpKey, c *tcpConn) {
 	if t.Flags&packet.TCPSyn != 0 {
 		if c.state == tcpSynRecv && t.Seq+1 == c.rcvNxt {
 			// A retransmitted SYN: the SYN-ACK again.
-			h.sendSynAck(s, nil, c.iss)
+			h.sendSynAck(s, c.owner, c.iss)
 		}
 		return
 	}
@@ -137,5 +139,5 @@ func (h *Host) sendAck(s *skb, c *tcpConn) {
 	}
 	rh.TCP = packet.TCP{SrcPort: p.TCP.DstPort, DstPort: p.TCP.SrcPort, Seq: c.sndNxt,
 		Ack: c.rcvNxt, Flags: packet.TCPAck, Window: uint16(win)}
-	h.queueBuilt(&rh, s.fam, "ack")
+	h.queueBuilt(&rh, s.fam, "ack", sockFull, c.owner)
 }

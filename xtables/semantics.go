@@ -58,9 +58,12 @@ type PacketState struct {
 	CtInfo CtInfo
 
 	// Sock describes the local socket of a locally generated packet
-	// (owner match); HasSock is false when there is none.
-	HasSock  bool
-	UID, GID uint32
+	// (owner match); HasSock is false when there is none. SockNoFile
+	// marks one of the kernel's control sockets (ICMP errors, RSTs,
+	// echo replies), which exists but has no file and so no owner.
+	HasSock    bool
+	SockNoFile bool
+	UID, GID   uint32
 
 	// Trace is the packet's nf_trace flag (TRACE target).
 	Trace bool

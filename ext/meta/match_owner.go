@@ -189,6 +189,11 @@ func (m *Owner) MatchPacket(st *xtables.PacketState) bool {
 	if m.Match&m.Invert&ownerSocket != 0 {
 		return false // a socket, and ! --socket-exists
 	}
+	if st.SockNoFile {
+		// A kernel socket without a file: uid and gid tests hold only
+		// when inverted.
+		return (m.Match^m.Invert)&(ownerUID|ownerGID) == 0
+	}
 	if m.Match&ownerUID != 0 {
 		in := st.UID >= m.UIDMin && st.UID <= m.UIDMax
 		if in == (m.Invert&ownerUID != 0) {
