@@ -14,6 +14,9 @@ type ctState struct {
 	reply     bool
 	untracked bool
 	zone      uint16
+	// borrowed: the connection is another packet's (attached to an
+	// error about it), which decides its fate.
+	borrowed bool
 }
 
 // Conntrack is the host's connection tracking table (created on first
@@ -71,11 +74,14 @@ func (h *Host) confirm(s *skb) (verdict, bool) {
 // unless a packet still queued holds it (an error attached to it).
 func (h *Host) release(s *skb) {
 	c := s.ct.conn
-	if c == nil || c.Confirmed() {
+	if c == nil || c.Confirmed() || s.ct.borrowed {
 		return
 	}
 	for _, q := range h.queue {
 		if q != nil && q.ct.conn == c {
+			// The queued packet holds the entry now (the last
+			// reference decides).
+			q.ct.borrowed = false
 			return
 		}
 	}

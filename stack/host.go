@@ -80,13 +80,15 @@ type Host struct {
 	ctUsed [2]bool
 	rng    uint64
 
-	txbuf   []byte // the frame being transmitted
-	reasm   reassemblers
-	ct      *conntrack.Table
-	tcp     map[tcpKey]*tcpConn
-	rate    *rate.Shared
-	logBuf  []byte
-	logMeta nflog.Meta
+	txbuf []byte // the frame being transmitted
+	reasm reassemblers
+	ct    *conntrack.Table
+	tcp   map[tcpKey]*tcpConn
+	// redirects is the per-peer state of the redirect rate limits.
+	redirects map[netip.Addr]*redirectPeer
+	rate      *rate.Shared
+	logBuf    []byte
+	logMeta   nflog.Meta
 	// limiter is the namespace's ICMP rate limit.
 	limiter *icmpgen.Limiter
 	queue   []*skb

@@ -40,6 +40,7 @@ func recordMonitor(t *testing.T, s *kernelref.Scenario) string {
 		mu   sync.Mutex
 		cmd  *exec.Cmd
 		out  bytes.Buffer
+		errb bytes.Buffer
 		stop = make(chan struct{})
 		done = make(chan struct{})
 	)
@@ -53,7 +54,7 @@ func recordMonitor(t *testing.T, s *kernelref.Scenario) string {
 			}
 			if _, err := os.Stat("/run/netns/" + ns); err == nil {
 				c := exec.Command("ip", "netns", "exec", ns, "xtables-monitor", "--trace")
-				c.Stdout = &out
+				c.Stdout, c.Stderr = &out, &errb
 				if c.Start() == nil {
 					time.Sleep(20 * time.Millisecond)
 					if c.ProcessState == nil && processAlive(c.Process.Pid) {
@@ -79,12 +80,30 @@ func recordMonitor(t *testing.T, s *kernelref.Scenario) string {
 		t.Fatalf("%s: xtables-monitor did not start (run error: %v)", s.Name, err)
 	}
 	time.Sleep(200 * time.Millisecond)
+	exited := !processAlive(c.Process.Pid)
 	c.Process.Kill()
 	c.Wait()
 	if err != nil {
 		t.Fatalf("%s: %v", s.Name, err)
 	}
-	return out.String()
+	// A monitor that stopped by itself (it exits on a rule it cannot
+	// read) has its error output and status recorded, as the transcript
+	// goldens do.
+	got := out.String()
+	if errb.Len() > 0 || exited {
+		if got != "" && !strings.HasSuffix(got, "\n") {
+			got += "\n"
+		}
+		for _, l := range strings.SplitAfter(errb.String(), "\n") {
+			if l != "" {
+				got += "! " + l
+			}
+		}
+		if exited {
+			got += "[exit " + strconv.Itoa(c.ProcessState.ExitCode()) + "]\n"
+		}
+	}
+	return got
 }
 
 func processAlive(pid int) bool {

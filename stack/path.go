@@ -123,6 +123,22 @@ func (h *Host) drain() {
 	h.queue = h.queue[:0]
 }
 
+// sendNow sends a packet the host generated at once, while the packet
+// that caused it waits (icmp_send from ip_forward: a redirect leaves
+// before the packet it is about, and sees its connection as it is then).
+func (h *Host) sendNow(r *skb, origin string) {
+	r.origin = origin
+	if h.Obs != nil {
+		h.Obs.Begin(origin, "", &r.pkt)
+	}
+	res := h.output(r)
+	if h.Obs != nil {
+		h.Obs.End(res)
+	}
+	h.release(r)
+	h.freeSkb(r)
+}
+
 // enqueue schedules a packet the host generated (or looped back).
 func (h *Host) enqueue(s *skb, origin string) {
 	s.origin = origin
@@ -254,6 +270,10 @@ func (h *Host) forward(s *skb, r *host.Route) Result {
 		return dropped("TTL exceeded")
 	}
 	s.out = out.Name
+	s.nexthop = nexthop(r, s.pkt.Dst())
+	if s.v6() && s.in == out.Name {
+		h.redirect6(s, out, r)
+	}
 	if h.exceedsMTU(s, out.MTU) {
 		h.sendICMPError(s, icmpFragNeeded)
 		return dropped("packet too big")
@@ -263,6 +283,9 @@ func (h *Host) forward(s *skb, r *host.Route) Result {
 		s.pkt.SetTTL(s.pkt.IPv6.HopLimit - 1)
 	} else {
 		s.pkt.SetTTL(s.pkt.IPv4.TTL - 1)
+		if s.in == out.Name {
+			h.redirect4(s, out, r)
+		}
 	}
 	if v := h.hook(s, xtables.HookForward); v.code != xtables.VerdictCodeAccept {
 		return hookResult(v, xtables.HookForward)

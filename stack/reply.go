@@ -124,7 +124,7 @@ func attachCt(r, s *skb) {
 	if s.ct.conn == nil {
 		return
 	}
-	r.ct.conn, r.ct.info, r.ct.reply = s.ct.conn, xtables.CtRelated, !s.ct.reply
+	r.ct.conn, r.ct.info, r.ct.reply, r.ct.borrowed = s.ct.conn, xtables.CtRelated, !s.ct.reply, true
 }
 
 // queueReply queues a built reply for local output (or recycles it).

@@ -25,6 +25,8 @@ type Trace struct {
 
 	names   xtables.Resolver
 	cur     *TracePacket
+	outer   []*TracePacket // packets whose handling a nested one interrupted
+	hooks   []string
 	hook    string
 	pending []TraceStep // LOG lines of the rule being evaluated
 }
@@ -98,10 +100,22 @@ func summary(ip []byte) string {
 func (t *Trace) Begin(origin, in string, pk *packet.Packet) {
 	p := &TracePacket{Origin: origin, In: in, Summary: pk.String(), Log: []string{}, Emitted: []TraceFrame{}}
 	t.Packets = append(t.Packets, p)
+	t.outer = append(t.outer, t.cur)
+	t.hooks = append(t.hooks, t.hook)
 	t.cur = p
 }
 
-func (t *Trace) End(r Result) { t.end(t.cur, r) }
+// End finishes a generated packet and returns to the one it interrupted
+// (a redirect is sent while the packet it is about waits).
+func (t *Trace) End(r Result) {
+	t.end(t.cur, r)
+	if n := len(t.outer); n > 0 {
+		if o := t.outer[n-1]; o != nil {
+			t.cur, t.hook = o, t.hooks[n-1]
+		}
+		t.outer, t.hooks = t.outer[:n-1], t.hooks[:n-1]
+	}
+}
 
 func (t *Trace) end(p *TracePacket, r Result) {
 	p.Fate, p.Reason = r.Fate.String(), r.Reason
