@@ -11,6 +11,11 @@ import (
 // protocols answer it.
 func (h *Host) deliver(s *skb) Result {
 	p := &s.pkt
+	if s.v6() {
+		if res, ok := h.exthdrs6(s); !ok {
+			return res
+		}
+	}
 	if h.Deliver != nil {
 		h.Deliver(s.in, p)
 	}
