@@ -147,12 +147,12 @@ var before = []string{
 // as on the original.
 var after = []string{
 	"tcp 192.0.2.9:80 > 192.0.2.1:40000 ack 1101 seq 5001 win 509",
-	"tcp 192.0.2.9:80 > 192.0.2.1:40000 ack 1101 seq 5001 win 509",       // retransmitted
-	"tcp 192.0.2.9:80 > 192.0.2.1:40000 ack 1101 seq 900000 win 509",     // out of window
-	"tcp 10.0.0.2:40000 > 192.0.2.9:80 ack 5001 seq 1101 win 502 fin",    // close
-	"tcp 192.0.2.9:80 > 192.0.2.1:1072 syn ack 7001 seq 9000",            // the remapped port
-	"tcp 10.0.0.3:40000 > 192.0.2.10:80 syn seq 8000",                    // same source: same mapping
-	"tcp 10.0.0.5:80 > 198.51.100.7:1234 syn ack 301 seq 4000",           // DNAT reply
+	"tcp 192.0.2.9:80 > 192.0.2.1:40000 ack 1101 seq 5001 win 509",    // retransmitted
+	"tcp 192.0.2.9:80 > 192.0.2.1:40000 ack 1101 seq 900000 win 509",  // out of window
+	"tcp 10.0.0.2:40000 > 192.0.2.9:80 ack 5001 seq 1101 win 502 fin", // close
+	"tcp 192.0.2.9:80 > 192.0.2.1:1072 syn ack 7001 seq 9000",         // the remapped port
+	"tcp 10.0.0.3:40000 > 192.0.2.10:80 syn seq 8000",                 // same source: same mapping
+	"tcp 10.0.0.5:80 > 198.51.100.7:1234 syn ack 301 seq 4000",        // DNAT reply
 	"icmp 192.0.2.9 > 192.0.2.1 port-unreachable quoting udp 192.0.2.1:5353 > 192.0.2.9:53",
 	"icmp 192.0.2.9 > 192.0.2.1 echo-reply id 7",
 	"udp [2001:db8:1::9]:2000 > [2001:db8::2]:1000",
