@@ -213,8 +213,15 @@ func (t *Trace) flush() {
 
 // Note records a step of the path that is not a rule (conntrack, NAT).
 func (t *Trace) Note(kind, text string) {
-	if t.cur != nil {
-		t.cur.Steps = append(t.cur.Steps, TraceStep{Kind: kind, Hook: t.hook, Text: text})
+	if t.cur == nil {
+		return
+	}
+	t.cur.Steps = append(t.cur.Steps, TraceStep{Kind: kind, Hook: t.hook, Text: text})
+	if kind == "conntrack" || kind == "nat" {
+		// The packet's connection as it stands last.
+		if i := strings.Index(text, ": "); i >= 0 {
+			t.cur.Conn = text[i+2:]
+		}
 	}
 }
 
