@@ -51,12 +51,13 @@ import (
 // print the rule's prefix, report "Parsing nftables rule failed" and exit
 // with status 3: WriteTrace then returns a *MonitorExit.
 type Monitor struct {
-	// ID is the trace id (NFTA_TRACE_ID) of Trace.Packets[i]. The kernel
+	// ID is the trace id (NFTA_TRACE_ID) of the n-th traced packet
+	// (from 0, over every Trace written by this Monitor). The kernel
 	// derives it from the skb's address and flow hash (trace_fill_id), so
 	// it cannot be reproduced; the default is a fixed pseudo-random
 	// sequence. A packet keeps its id through all hooks; a packet the
 	// host generates, and one coming back over lo, gets a new one.
-	ID func(i int) uint32
+	ID func(n int) uint32
 	// Handle, when set and ok, gives the nf_tables handle of the num-th
 	// rule of chain c in table t. Otherwise RestoreHandle numbers them.
 	Handle func(f xtables.Family, t *xtables.Table, c *xtables.Chain, num int) (uint64, bool)
@@ -66,13 +67,24 @@ type Monitor struct {
 
 	names  xtables.Resolver
 	events map[*TracePacket][]MonitorEvent
+	ids    map[*TracePacket]uint32
+	// parent says which event of which packet generated a packet inside
+	// a target (REJECT): the kernel sends that packet out before the
+	// target returns, so its events come before the rule's.
+	parent map[*TracePacket]spawn
 	walk   int
+}
+
+// spawn is the event (index in events[p]) a packet was generated in.
+type spawn struct {
+	p  *TracePacket
+	ev int
 }
 
 // NewMonitor returns a Monitor; names resolves protocol names in rule
 // texts as the Trace's resolver does (nil: numeric).
 func NewMonitor(names xtables.Resolver) *Monitor {
-	return &Monitor{names: names, events: map[*TracePacket][]MonitorEvent{}}
+	return &Monitor{names: names, events: map[*TracePacket][]MonitorEvent{}, ids: map[*TracePacket]uint32{}, parent: map[*TracePacket]spawn{}}
 }
 
 // MonitorKind is what a MonitorEvent reports.
@@ -172,6 +184,9 @@ var errNotAttached = errors.New("monitor: no trace events were recorded (attach 
 // Record adds an event of packet p (for callers that drive the Monitor
 // themselves; Attach does it for a Host).
 func (m *Monitor) Record(p *TracePacket, ev MonitorEvent) {
+	if _, ok := m.ids[p]; !ok {
+		m.ids[p] = m.id(len(m.ids))
+	}
 	m.events[p] = append(m.events[p], ev)
 }
 
@@ -179,7 +194,13 @@ func (m *Monitor) Record(p *TracePacket, ev MonitorEvent) {
 // records, at each rule, chain end and policy, the event the kernel would
 // send. Set h.Obs to it, and Start packets on t as usual.
 func (m *Monitor) Attach(h *Host, t *Trace) Observer {
-	return &monitorObserver{Observer: t, m: m, h: h, t: t, lastWalk: -1}
+	return &monitorObserver{Observer: t, m: m, h: h, t: t, lastWalk: -1, qlen: len(h.queue), spawned: map[*packet.Packet]spawn{}}
+}
+
+// Generated records that packet p was generated while the kernel was in
+// event ev of packet by (for callers that drive the Monitor themselves).
+func (m *Monitor) Generated(p, by *TracePacket, ev int) {
+	m.parent[p] = spawn{by, ev}
 }
 
 // monitorObserver is the Observer Attach returns.
@@ -195,6 +216,10 @@ type monitorObserver struct {
 	lastKey  walkKey
 	ended    bool // the last event ended its walk (verdict or policy)
 	returned bool // the last rule returned: the Return call is its own
+	// qlen is the length of the host's queue of generated packets at the
+	// last call; spawned maps those a target queued to their event.
+	qlen    int
+	spawned map[*packet.Packet]spawn
 }
 
 // walkKey tells consecutive walks apart.
@@ -213,6 +238,11 @@ func (o *monitorObserver) Hook(f xtables.Family, hook int) {
 func (o *monitorObserver) Begin(origin, in string, p *packet.Packet) {
 	o.hookSeq++
 	o.Observer.Begin(origin, in, p)
+	if sp, ok := o.spawned[p]; ok {
+		delete(o.spawned, p)
+		o.m.Generated(o.t.cur, sp.p, sp.ev)
+	}
+	o.qlen = len(o.h.queue)
 }
 
 // walkOf returns the walk number of an event of table p.
@@ -231,6 +261,9 @@ func (o *monitorObserver) Rule(p *xtables.Program, c *xtables.Chain, num int, r 
 	o.Observer.Rule(p, c, num, r, matched, v)
 	walk := o.walkOf(p)
 	o.returned = false
+	if len(o.h.queue) < o.qlen {
+		o.qlen = len(o.h.queue) // drained
+	}
 	hotDrop := !matched && v == xtables.VerdictCodeDrop
 	if !matched && !hotDrop {
 		return // NFT_BREAK: no event
@@ -245,8 +278,22 @@ func (o *monitorObserver) Rule(p *xtables.Program, c *xtables.Chain, num int, r 
 		o.ended = true
 	}
 	ev.Handle = o.m.handle(p.Family, p.Table, c, num)
-	ev.Rule, ev.Errors = o.m.ruleText(p.Family, p.Table.Name, c, r)
+	ev.Rule, ev.Errors = o.m.RuleText(p.Family, p.Table.Name, c, r)
 	ev.Packet = o.h.monitorPacket(o.hook, o.m.ifType)
+	if n := len(o.h.queue); n > o.qlen && r != nil && r.Target != nil && r.Target.Type != nil && o.t.cur != nil {
+		// The target sent packets (REJECT): they go out before it returns.
+		for _, s := range o.h.queue[o.qlen:] {
+			o.spawned[&s.pkt] = spawn{o.t.cur, len(o.m.events[o.t.cur])}
+		}
+	}
+	o.qlen = len(o.h.queue)
+	if !ev.Packet.Trace {
+		for k, sp := range o.spawned {
+			if sp.p == o.t.cur && sp.ev == len(o.m.events[o.t.cur]) {
+				delete(o.spawned, k) // no event of its own to precede
+			}
+		}
+	}
 	o.record(ev)
 }
 
@@ -430,9 +477,10 @@ func nfqueueVerdict(save string) uint32 {
 	return q<<16 | v
 }
 
-// ruleText is the rule as xtables-monitor prints it after "-N -t TABLE ",
-// or the error lines it writes instead (IPv6, see Monitor).
-func (m *Monitor) ruleText(f xtables.Family, table string, c *xtables.Chain, r *xtables.Rule) (string, []string) {
+// RuleText is the rule as xtables-monitor prints it after "-4 -t TABLE "
+// ("-A CHAIN ..."), or the lines it writes to standard error instead
+// before exiting (IPv6 rules it cannot read, see Monitor).
+func (m *Monitor) RuleText(f xtables.Family, table string, c *xtables.Chain, r *xtables.Rule) (string, []string) {
 	if r == nil {
 		return "", nil
 	}
@@ -587,61 +635,103 @@ func nativePorts(name, save string) (native bool, cmps int) {
 // the real tool would have exited on a rule it cannot read, the output
 // stops there and the error is a *MonitorExit.
 func (m *Monitor) WriteTrace(w io.Writer, t *Trace) error {
-	var b bytes.Buffer
-	var exit *MonitorExit
-	traced := false
-	gotEvents := false
-	dumped := map[int]bool{}
-loop:
-	for i, p := range t.Packets {
-		evs := m.events[p]
-		if len(evs) > 0 {
-			gotEvents = true
+	wr := &monitorWriter{m: m, dumped: map[int]bool{}}
+	for _, p := range t.Packets {
+		if _, nested := m.parent[p]; nested {
+			continue
 		}
-		id := m.id(i)
-		for _, ev := range evs {
-			if !ev.Packet.Trace {
-				continue
-			}
-			traced = true
-			if !dumped[ev.Walk] {
-				dumped[ev.Walk] = true
-				if ev.Kind != MonitorPolicy {
-					appendPacketLine(&b, ev, id)
+		if !wr.packet(p) {
+			break
+		}
+	}
+	// Packets generated by an event that printed nothing come at their
+	// own place.
+	if wr.exit == nil {
+		for _, p := range t.Packets {
+			if sp, nested := m.parent[p]; nested && !wr.done[p] && len(m.events[sp.p]) <= sp.ev {
+				if !wr.packet(p) {
+					break
 				}
-			}
-			switch ev.Kind {
-			case MonitorRule:
-				fmt.Fprintf(&b, " TRACE: %d %08x %s:%s:rule:0x%x:", famNum(ev.Family), id, ev.Table, ev.Chain, ev.Handle)
-				appendVerdict(&b, ev.Verdict, ev.Target)
-				b.WriteString("  -")
-				b.WriteByte("46"[famIndex(ev.Family)])
-				b.WriteString(" -t ")
-				b.WriteString(ev.Table)
-				b.WriteByte(' ')
-				if len(ev.Errors) > 0 {
-					exit = &MonitorExit{Code: 3, Stderr: strings.Join(ev.Errors, "\n") + "\n"}
-					break loop
-				}
-				b.WriteString(ev.Rule)
-				b.WriteByte('\n')
-			case MonitorPolicy:
-				fmt.Fprintf(&b, " TRACE: %d %08x %s:%s:policy:", famNum(ev.Family), id, ev.Table, ev.Chain)
-				appendVerdict(&b, ev.Verdict, "")
-				b.WriteByte('\n')
 			}
 		}
 	}
-	if _, err := w.Write(b.Bytes()); err != nil {
+	if _, err := w.Write(wr.b.Bytes()); err != nil {
 		return err
 	}
-	if exit != nil {
-		return exit
+	if wr.exit != nil {
+		return wr.exit
 	}
-	if traced || gotEvents || !tracedRun(t) {
+	if wr.traced || wr.events || !tracedRun(t) {
 		return nil
 	}
 	return errNotAttached
+}
+
+// monitorWriter renders the packets of one WriteTrace.
+type monitorWriter struct {
+	m      *Monitor
+	b      bytes.Buffer
+	dumped map[int]bool
+	done   map[*TracePacket]bool
+	exit   *MonitorExit
+	traced bool
+	events bool
+}
+
+// packet renders p's events and, before each, the packets generated in
+// it; false when xtables-monitor stopped.
+func (wr *monitorWriter) packet(p *TracePacket) bool {
+	if wr.done == nil {
+		wr.done = map[*TracePacket]bool{}
+	}
+	wr.done[p] = true
+	m := wr.m
+	evs := m.events[p]
+	if len(evs) > 0 {
+		wr.events = true
+	}
+	id := m.ids[p]
+	for i, ev := range evs {
+		for c, sp := range m.parent {
+			if sp.p == p && sp.ev == i && !wr.done[c] {
+				if !wr.packet(c) {
+					return false
+				}
+			}
+		}
+		if !ev.Packet.Trace {
+			continue
+		}
+		wr.traced = true
+		b := &wr.b
+		if !wr.dumped[ev.Walk] {
+			wr.dumped[ev.Walk] = true
+			if ev.Kind != MonitorPolicy {
+				appendPacketLine(b, ev, id)
+			}
+		}
+		switch ev.Kind {
+		case MonitorRule:
+			fmt.Fprintf(b, " TRACE: %d %08x %s:%s:rule:0x%x:", famNum(ev.Family), id, ev.Table, ev.Chain, ev.Handle)
+			appendVerdict(b, ev.Verdict, ev.Target)
+			b.WriteString(" -")
+			b.WriteByte("46"[famIndex(ev.Family)])
+			b.WriteString(" -t ")
+			b.WriteString(ev.Table)
+			b.WriteByte(' ')
+			if len(ev.Errors) > 0 {
+				wr.exit = &MonitorExit{Code: 3, Stderr: strings.Join(ev.Errors, "\n") + "\n"}
+				return false
+			}
+			b.WriteString(ev.Rule)
+			b.WriteByte('\n')
+		case MonitorPolicy:
+			fmt.Fprintf(b, " TRACE: %d %08x %s:%s:policy:", famNum(ev.Family), id, ev.Table, ev.Chain)
+			appendVerdict(b, ev.Verdict, "")
+			b.WriteByte('\n')
+		}
+	}
+	return true
 }
 
 // tracedRun says whether a TRACE rule matched in t (then events were due).
@@ -656,12 +746,12 @@ func tracedRun(t *Trace) bool {
 	return false
 }
 
-func (m *Monitor) id(i int) uint32 {
+func (m *Monitor) id(n int) uint32 {
 	if m.ID != nil {
-		return m.ID(i)
+		return m.ID(n)
 	}
 	// splitmix64 of the index: fixed, and as scattered as the kernel's.
-	z := uint64(i+1) * 0x9e3779b97f4a7c15
+	z := uint64(n+1) * 0x9e3779b97f4a7c15
 	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
 	z = (z ^ z>>27) * 0x94d049bb133111eb
 	return uint32(z ^ z>>31)
