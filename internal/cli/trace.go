@@ -42,13 +42,15 @@ Options:
   --log LINE      the packet of a kernel LOG line (repeatable)
   --wait DURATION advance the host's clock before the packets (e.g. 30s)
   --no-save       leave the state directory as it was
+  --monitor       print what xtables-monitor --trace prints for the packets
+                  that meet a TRACE rule
   --syslog HOST   show LOG lines as /var/log/messages does, from host HOST
   --date TIME     the host's wall clock at the first packet (RFC 3339,
                   default 2026-01-01T00:00:00Z), for --syslog
 `
 
 func runTrace(env *Env, prog string, args []string) int {
-	var asJSON, noSave bool
+	var asJSON, noSave, monitor bool
 	var syslogHost string
 	date := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var wait time.Duration
@@ -65,6 +67,8 @@ func runTrace(env *Env, prog string, args []string) int {
 			asJSON = true
 		case a == "--no-save":
 			noSave = true
+		case a == "--monitor":
+			monitor = true
 		case a == "--log" || a == "--wait" || a == "--syslog" || a == "--date":
 			if i+1 >= len(args) {
 				fmt.Fprintf(env.Stderr, "iptwin trace: %s needs an argument\n", a)
@@ -165,11 +169,22 @@ func runTrace(env *Env, prog string, args []string) int {
 			}
 		}
 		h.Obs = tr
+		var mon *stack.Monitor
+		if monitor {
+			mon = stack.NewMonitor(names)
+			h.Obs = mon.Attach(h, tr)
+		}
 		if err := sendSpec(h, tr, &parsed[i]); err != nil {
 			fmt.Fprintf(env.Stderr, "iptwin trace: packet %d: %v\n", i+1, err)
 			return 1
 		}
 		h.Obs = nil
+		if mon != nil {
+			if err := mon.WriteTrace(env.Stdout, tr); err != nil {
+				fmt.Fprintf(env.Stderr, "%v\n", err)
+			}
+			continue
+		}
 		all = append(all, tr)
 	}
 	if asJSON {
