@@ -279,6 +279,7 @@ type ctL4Filter struct {
 type ctProto struct {
 	name  string
 	num   uint8
+	help  string
 	opts  []ctOption
 	check func(flags uint32, cmd int) *ctFail
 	parse func(f *ctL4Filter, val rune, arg string) *ctFail
@@ -375,22 +376,62 @@ func ctICMPCheck(names [3]string) func(flags uint32, cmd int) *ctFail {
 	}
 }
 
+const ctPortHelp = `  --orig-port-src		original source port
+  --orig-port-dst		original destination port
+  --reply-port-src		reply source port
+  --reply-port-dst		reply destination port
+  --mask-port-src		mask source port
+  --mask-port-dst		mask destination port
+  --tuple-port-src		expectation tuple src port
+  --tuple-port-src		expectation tuple dst port
+`
+
+// ctNotModelled is the parser of the extension options the twin does
+// not model.
+func ctNotModelled(name string) func(*ctL4Filter, rune, string) *ctFail {
+	return func(f *ctL4Filter, val rune, arg string) *ctFail {
+		if val >= '1' && val <= '6' || val == '8' || val == '9' {
+			return ctParsePorts(f, val, arg)
+		}
+		return &ctFail{"the " + name + " options other than ports are not modelled by iptwin", 1}
+	}
+}
+
+func ctWithPorts(extra ...ctOption) []ctOption {
+	return append(append([]ctOption{}, ctPortOptions...), extra...)
+}
+
 var ctProtos = []*ctProto{
 	{name: "tcp", num: packet.ProtoTCP, parse: ctParsePorts, check: ctCheckPorts,
-		opts: append(append([]ctOption{}, ctPortOptions...), ctOption{"state", 1, '7'},
-			ctOption{"tuple-port-src", 1, '8'}, ctOption{"tuple-port-dst", 1, '9'})},
-	{name: "udp", num: packet.ProtoUDP, parse: ctParsePorts, check: ctCheckPorts,
-		opts: append(append([]ctOption{}, ctPortOptions...), ctOption{"tuple-port-src", 1, '8'}, ctOption{"tuple-port-dst", 1, '9'})},
-	{name: "udplite", num: 136, parse: ctParsePorts, check: ctCheckPorts,
-		opts: append(append([]ctOption{}, ctPortOptions...), ctOption{"tuple-port-src", 1, '8'}, ctOption{"tuple-port-dst", 1, '9'})},
+		help: ctPortHelp + "  --state\t\t\tTCP state, fe. ESTABLISHED\n",
+		opts: ctWithPorts(ctOption{"state", 1, '7'}, ctOption{"tuple-port-src", 1, '8'}, ctOption{"tuple-port-dst", 1, '9'})},
+	{name: "udp", num: packet.ProtoUDP, parse: ctParsePorts, check: ctCheckPorts, help: ctPortHelp,
+		opts: ctWithPorts(ctOption{"tuple-port-src", 1, '8'}, ctOption{"tuple-port-dst", 1, '9'})},
+	{name: "udplite", num: 136, parse: ctParsePorts, check: ctCheckPorts, help: ctPortHelp,
+		opts: ctWithPorts(ctOption{"tuple-port-src", 1, '8'}, ctOption{"tuple-port-dst", 1, '9'})},
+	{name: "sctp", num: 132, parse: ctNotModelled("sctp"), check: ctCheckPorts,
+		help: ctPortHelp + "  --state\t\t\tSCTP state, fe. ESTABLISHED\n  --orig-vtag\t\toriginal verification tag\n  --reply-vtag\t\treply verification tag\n",
+		opts: ctWithPorts(ctOption{"state", 1, '7'}, ctOption{"tuple-port-src", 1, '8'}, ctOption{"tuple-port-dst", 1, '9'},
+			ctOption{"orig-vtag", 1, 'a'}, ctOption{"reply-vtag", 1, 'b'})},
+	{name: "dccp", num: 33, parse: ctNotModelled("dccp"), check: ctCheckPorts,
+		help: ctPortHelp + "  --state\t\t\tDCCP state, fe. RESPOND\n",
+		opts: ctWithPorts(ctOption{"state", 1, '7'}, ctOption{"tuple-port-src", 1, '8'}, ctOption{"tuple-port-dst", 1, '9'},
+			ctOption{"role", 1, 'a'})},
 	{name: "icmp", num: packet.ProtoICMP, parse: ctParseICMP, check: ctICMPCheck([3]string{"icmp-type", "icmp-code", "icmp-id"}),
+		help: "  --icmp-type\t\t\ticmp type\n  --icmp-code\t\t\ticmp code\n  --icmp-id\t\t\ticmp id\n",
 		opts: []ctOption{{"icmp-type", 1, '1'}, {"icmp-code", 1, '2'}, {"icmp-id", 1, '3'}}},
 	{name: "icmpv6", num: packet.ProtoICMPv6, parse: ctParseICMP, check: ctICMPCheck([3]string{"icmpv6-type", "icmpv6-code", "icmpv6-id"}),
+		help: "  --icmpv6-type\t\t\ticmpv6 type\n  --icmpv6-code\t\t\ticmpv6 code\n  --icmpv6-id\t\t\ticmpv6 id\n",
 		opts: []ctOption{{"icmpv6-type", 1, '1'}, {"icmpv6-code", 1, '2'}, {"icmpv6-id", 1, '3'}}},
+	{name: "gre", num: 47, parse: ctNotModelled("gre"),
+		help: "  --orig-key-src\t\toriginal source key\n  --orig-key-dst\t\toriginal destination key\n  --reply-key-src\t\treply source key\n  --reply-key-dst\t\treply destination key\n  --mask-key-src\t\tmask source key\n  --mask-key-dst\t\tmask destination key\n  --tuple-key-src\t\texpectation tuple src key\n  --tuple-key-src\t\texpectation tuple dst key\n",
+		opts: []ctOption{{"orig-key-src", 1, 'a'}, {"srckey", 1, 'a'}, {"orig-key-dst", 1, 'a'}, {"dstkey", 1, 'a'},
+			{"reply-key-src", 1, 'a'}, {"reply-key-dst", 1, 'a'}, {"mask-key-src", 1, 'a'}, {"mask-key-dst", 1, 'a'},
+			{"tuple-key-src", 1, 'a'}, {"tuple-key-dst", 1, 'a'}}},
 }
 
 // ctUnknownProto stands for the protocols without an extension.
-var ctUnknownProto = &ctProto{name: "unknown"}
+var ctUnknownProto = &ctProto{name: "unknown", help: "  no options (unsupported)\n"}
 
 // ctCmd is a parsed command line.
 type ctCmd struct {
@@ -531,10 +572,7 @@ func ctProtoHelp(w io.Writer, p *ctProto, num int) {
 			name = n
 		}
 	}
-	fmt.Fprintf(w, "Proto `%s' help:\n", name)
-	for _, o := range p.opts {
-		fmt.Fprintf(w, "  --%s\n", o.long)
-	}
+	fmt.Fprintf(w, "Proto `%s' help:\n%s", name, p.help)
 }
 
 // ctProtoName is the protocol name of the system's protocols file.
