@@ -295,3 +295,33 @@ func TestConntrackListReadsOnly(t *testing.T) {
 		t.Errorf("listing rewrote the table")
 	}
 }
+
+// FuzzConntrackArgs runs iptwin conntrack with arbitrary arguments over a
+// table (or a damaged one): never a panic, and a failure says something.
+func FuzzConntrackArgs(f *testing.F) {
+	for _, s := range []string{
+		"-L -p tcp --sport 1 --dport 2 --state ESTABLISHED", "-D -s 10.0.0.0/8 -m 1/3",
+		"-G -p icmp -s 1.2.3.4 -d 1.2.3.5 --icmp-type 8 --icmp-code 0", "-L --src-nat [::1]:80",
+		"-L -u UNREPLIED,!ASSURED -o extended", "-F expect", "-Lp tcp", "--dump=expect", "-h -p 17",
+		"-L -s 10.0.0.1 --mask-src 255.0.0.0", "-n 1.2.3.4:5 -L",
+	} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	good := "iptwin-conntrack 1\ntable seed=0x2a next-id=3 last-gc=-\n" +
+		"conn id=1 zone=0 proto=17 orig=ipv4,10.0.0.2,5353,192.0.2.9,53 reply=ipv4,192.0.2.9,53,192.0.2.1,5353 status=0x1b8 mark=0 labels=0x0,0x0 expires=7500 dir=orig acct=- masq-dev=0 nat-src=0 udp-stream=500\n"
+	f.Fuzz(func(t *testing.T, args string, damaged bool) {
+		dir := t.TempDir()
+		file := good
+		if damaged {
+			file = good[:len(good)/2]
+		}
+		os.WriteFile(filepath.Join(dir, "conntrack"), []byte(file), 0o600)
+		var out, errb bytes.Buffer
+		argv := append([]string{"conntrack", "--state", dir}, strings.Split(args, " ")...)
+		rc := cli.Main(argv, strings.NewReader(""), &out, &errb)
+		if rc != 0 && errb.Len() == 0 {
+			t.Fatalf("conntrack %s: exit %d without a word", args, rc)
+		}
+	})
+}
