@@ -297,8 +297,22 @@ var ctPortOptionNames = []string{"sport", "dport", "reply-port-src", "reply-port
 
 // ctAtoi is the C library's ctAtoi, truncated as the callers store it.
 func ctAtoi(s string) int64 {
-	v, _ := ctStrtoul(s)
-	return int64(v)
+	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg, s = s[0] == '-', s[1:]
+	}
+	var v int64
+	for i := 0; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		v = v*10 + int64(s[i]-'0')
+		if v > 1<<40 { // undefined in C; any value that is not a port
+			break
+		}
+	}
+	if neg {
+		v = -v
+	}
+	return v
 }
 
 // ctParsePorts handles the options of tcp, udp and udplite.
