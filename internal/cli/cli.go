@@ -122,6 +122,9 @@ Commands, also available as multi-call names through a link of that name:
   nfacct                              the twin host's nfacct counters
   ip                                  the twin host's links, addresses, routes, rules
   sysctl                              the twin host's sysctls
+  conntrack                           the twin host's connection tracking table
+  trace                               send packets into the twin host and show every step
+  socket                              the twin host's listening sockets
   demo                                restore seed 004's ruleset into a fresh host and list it
 `)
 }
