@@ -1,0 +1,90 @@
+package sim
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/iptwin/iptwin/stack"
+)
+
+// A step running one of iptwin's tools on a host (iptables -A ...,
+// ip route add ..., sysctl -w ...), as the seeds change a host between
+// two tries: the host's rules are written to its state directory with
+// their counters, the command runs on it, and the host takes the new
+// state while keeping its clock, connections and neighbours
+// (stack.Host.Replace).
+type toolApp struct {
+	n    *Network
+	sh   *simHost
+	spec *appSpec
+	res  string
+}
+
+func (n *Network) newToolApp(sh *simHost, s *appSpec) app {
+	return &toolApp{n: n, sh: sh, spec: s}
+}
+
+func (a *toolApp) start() {
+	n, sh := a.n, a.sh
+	var stdin []byte
+	if a.spec.stdin != "" {
+		var err error
+		if stdin, err = os.ReadFile(n.topo.Path(a.spec.stdin)); err != nil {
+			n.out(fmt.Sprintf("bash: %s: No such file or directory", a.spec.stdin))
+			a.res = "exit 1"
+			return
+		}
+	}
+	if err := sh.save(); err != nil {
+		n.out("sim: saving the host's state: " + err.Error())
+		a.res = "error"
+		return
+	}
+	var out bytes.Buffer
+	rc, err := n.runCommand(sh.dir, append([]string{a.spec.name}, a.spec.args...), stdin, &out, &out)
+	if err != nil {
+		n.out("sim: " + err.Error())
+		a.res = "error"
+		return
+	}
+	if s := strings.TrimRight(out.String(), "\n"); s != "" {
+		for _, l := range strings.Split(s, "\n") {
+			n.out(l)
+		}
+	}
+	if err := sh.reload(); err != nil {
+		n.out("sim: reloading the host: " + err.Error())
+		a.res = "error"
+		return
+	}
+	a.res = "ok"
+	if rc != 0 {
+		a.res = fmt.Sprintf("exit %d", rc)
+	}
+}
+
+func (a *toolApp) done() bool      { return true }
+func (a *toolApp) finish()         {}
+func (a *toolApp) outcome() string { return a.res }
+
+// listen opens a listening socket on the host: listen tcp|udp [ADDR]
+// PORT. TCP listeners complete handshakes; UDP datagrams to the port are
+// shown.
+func parseListen(args []string) (stack.Socket, error) {
+	return stack.ParseSocket(strings.Join(args, " "))
+}
+
+func (n *Network) newListen(sh *simHost, args []string) app {
+	sk, err := parseListen(args)
+	if err != nil {
+		return n.failApp("listen: "+err.Error(), 2)
+	}
+	sh.fileSockets = append(sh.fileSockets, sk)
+	sh.syncSockets()
+	if err := stack.SaveSockets(sh.st, sh.fileSockets); err != nil {
+		return n.failApp("listen: "+err.Error(), 1)
+	}
+	return &doneApp{res: "ok"}
+}
