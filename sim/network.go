@@ -349,9 +349,16 @@ func (n *Network) wire(ifc *iface, frame []byte) {
 	}
 }
 
-// arrive hands a frame to the interface's host.
+// arrive hands a frame to the interface's host. A frame longer than the
+// interface's MTU (plus its Ethernet header) is dropped, as a veth or
+// bridge port drops it (is_skb_forwardable), and the step says so.
 func (n *Network) arrive(ifc *iface, frame []byte) {
 	sh := ifc.host
+	if l := sh.h.Net.LinkByName(ifc.name); l != nil && len(frame)-14 > l.MTU {
+		n.note(fmt.Sprintf("[sim] %s: a %d-byte frame for %s.%s was dropped: longer than its MTU %d",
+			ifc.link.name, len(frame), sh.name, ifc.name, l.MTU))
+		return
+	}
 	if binary.BigEndian.Uint16(frame[12:14]) == packet.EtherTypeARP {
 		n.arpInput(ifc, frame)
 		return

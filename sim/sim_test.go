@@ -351,3 +351,39 @@ func TestCommandLine(t *testing.T) {
 		t.Errorf("a missing file: exit %d: %s", rc, errb.String())
 	}
 }
+
+// TestDocExample runs the complete example of docs/sim.md (with the
+// files it names) and requires every assertion in it to hold.
+func TestDocExample(t *testing.T) {
+	doc, err := os.ReadFile("../docs/sim.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```yaml\n")
+	yaml, _, ok2 := strings.Cut(rest, "```\n")
+	if !ok || !ok2 {
+		t.Fatal("docs/sim.md has no yaml block")
+	}
+	dir := t.TempDir()
+	files := map[string]string{
+		"r.rules":     "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -p icmp -j ACCEPT\nCOMMIT\n",
+		"extra.rules": "*filter\n-A FORWARD -p udp --dport 9 -j DROP\nCOMMIT\n",
+		"r.sh":        "#!/bin/bash\nsysctl -w net.ipv4.conf.all.send_redirects=0 > /dev/null\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	topo, err := parse(t, dir, yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sim.Run(topo, options(t, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := failed(res); len(f) > 0 {
+		t.Fatalf("%s\n%s", strings.Join(f, "\n"), text(t, res))
+	}
+}

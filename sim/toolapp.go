@@ -59,6 +59,14 @@ func (a *toolApp) start() {
 		a.res = "error"
 		return
 	}
+	if a.spec.name == "conntrack" {
+		// conntrack -D and -F change the table in the state directory.
+		if err := stack.LoadRuntime(sh.st, sh.h); err != nil {
+			n.out("sim: reloading the connection table: " + err.Error())
+			a.res = "error"
+			return
+		}
+	}
 	a.res = "ok"
 	if rc != 0 {
 		a.res = fmt.Sprintf("exit %d", rc)
