@@ -12,6 +12,7 @@ import (
 	"github.com/iptwin/iptwin/pktspec"
 	"github.com/iptwin/iptwin/stack"
 	"github.com/iptwin/iptwin/state"
+	"github.com/iptwin/iptwin/xtables"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -348,4 +349,141 @@ func lineDiff(want, got string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestMonitorIPv6RuleText: how xtables-monitor 1.8.9 reads IPv6 rules
+// back with IPv4's extensions (measured with the real tool: ranges vanish,
+// each port or flags compare fails, REJECT prints IPv4 names, IPv6-only
+// extensions are not found).
+func TestMonitorIPv6RuleText(t *testing.T) {
+	const fail = "xtables-monitor v1.8.9 (nf_tables): Parsing nftables rule failed\nPerhaps xtables-monitor or your kernel needs to be upgraded."
+	l4 := "Error: unsupported layer 4 protocol value\n"
+	cases := []struct{ rule, text, errs string }{
+		{"-p tcp --dport 1000:2000 -j ACCEPT", "-A INPUT -p tcp -j ACCEPT", ""},
+		{"-p tcp --dport :2000 -j ACCEPT", "", l4},
+		{"-p tcp --dport 22 -j ACCEPT", "", l4},
+		{"-p udp --sport 1 --dport 1500 -j ACCEPT", "", l4},
+		{"-p tcp ! --sport 2 --dport 1500 -j ACCEPT", "", l4 + l4},
+		{"-p tcp --syn -j ACCEPT", "", l4},
+		{"-p tcp ! --tcp-option 2 -j ACCEPT", "-A INPUT -p tcp -m tcp ! --tcp-option 2 -j ACCEPT", ""},
+		{"-p tcp -m tcp -j ACCEPT", "-A INPUT -p tcp -m tcp -j ACCEPT", ""},
+		{"-j REJECT --reject-with icmp6-no-route", "-A INPUT -j REJECT --reject-with icmp-net-unreachable", ""},
+		{"-j REJECT", "-A INPUT -j REJECT --reject-with (null)", ""},
+		{"-p ipv6-icmp --icmpv6-type 128 -j ACCEPT", "", "Error: match extension not found\n"},
+		{"-m hl --hl-eq 64 -j ACCEPT", "", "Error: match extension not found\n"},
+		{"-m comment --comment hi -j ACCEPT", "-A INPUT -m comment --comment hi -j ACCEPT", ""},
+	}
+	var lines []string
+	for _, c := range cases {
+		lines = append(lines, "ip6tables -A INPUT "+c.rule)
+	}
+	h := newHost(t, append(basic, lines...)...)
+	m := stack.NewMonitor(nil)
+	in := h.Rules[1].Table("filter").Chain("INPUT")
+	for i, c := range cases {
+		text, errs := m.RuleText(xtables.IPv6, "filter", in, in.Rules[i])
+		want := c.errs
+		if want != "" {
+			want += fail
+		}
+		if text != c.text || strings.Join(errs, "\n") != want {
+			t.Errorf("%s: got %q %q, want %q %q", c.rule, text, errs, c.text, want)
+		}
+	}
+	// IPv4 rules are read with their own extensions.
+	h4 := newHost(t, append(basic, "iptables -A INPUT -p tcp --dport 22 -j REJECT")...)
+	in4 := h4.Rules[0].Table("filter").Chain("INPUT")
+	if text, errs := m.RuleText(xtables.IPv4, "filter", in4, in4.Rules[0]); text != "-A INPUT -p tcp -m tcp --dport 22 -j REJECT --reject-with icmp-port-unreachable" || errs != nil {
+		t.Errorf("IPv4: %q %q", text, errs)
+	}
+}
+
+// TestRestoreHandle checks the numbering of a fresh iptables-restore
+// against the handles the kernel gave basic.scn's rules (its golden):
+// chains in save order first, then the rules chain after chain.
+func TestRestoreHandle(t *testing.T) {
+	h := newHost(t, append(basic,
+		// Created in another order than iptables-save lists them.
+		"iptables -N ck", "iptables -A ck -p tcp --dport 22 -j RETURN",
+		"iptables -A FORWARD -p udp -j ACCEPT",
+		"iptables -A INPUT -p tcp -j ck",
+		"iptables -A ck -p tcp --dport 23 -j REJECT --reject-with tcp-reset",
+		"iptables -A INPUT -p icmp -j LOG --log-prefix x",
+		"iptables -t nat -A POSTROUTING -o eth1 -j MASQUERADE",
+	)...)
+	filter, nat := h.Rules[0].Table("filter"), h.Rules[0].Table("nat")
+	for _, c := range []struct {
+		t     *xtables.Table
+		chain string
+		num   int
+		want  uint64
+	}{
+		{filter, "INPUT", 1, 5}, {filter, "INPUT", 2, 6}, {filter, "FORWARD", 1, 7},
+		{filter, "ck", 1, 8}, {filter, "ck", 2, 9}, {nat, "POSTROUTING", 1, 5},
+	} {
+		if got := stack.RestoreHandle(c.t, c.t.Chain(c.chain), c.num); got != c.want {
+			t.Errorf("%s %s #%d: handle %d, want %d", c.t.Name, c.chain, c.num, got, c.want)
+		}
+	}
+}
+
+// TestMonitorPacketLine renders constructed events: what the kernel and
+// xtables-monitor do with headers the scenarios do not reach.
+func TestMonitorPacketLine(t *testing.T) {
+	ip := func(spec string) []byte {
+		b, err := pktspec.MustParse(spec).Append(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	mac := []byte{0x02, 0, 0, 0, 0, 0x01, 0x8a, 0xbc, 0xde, 0xf0, 0x12, 0x34, 0x08, 0x00}
+	long := ip("udp 10.0.0.2:1 > 10.0.0.1:2 ipopts 01010101010101010101010101010101010101019404000001010100")
+	frag6 := ip("udp [2001:db8::2]:1 > [2001:db8::1]:2 payload 40 fragid 7 off 16")
+	cases := []struct {
+		name string
+		ev   stack.MonitorEvent
+		want string
+	}{
+		{"no in device: LL= in hex, signed", stack.MonitorEvent{Family: xtables.IPv4, Packet: stack.MonitorPacket{Out: "eth1", LL: mac, IP: ip("icmp 10.0.0.2 > 10.0.0.1")}},
+			"PACKET: 2 00000001 OUT=eth1 LL=0x0 020000000001ffffff8affffffbcffffffdefffffff012340800 SRC=10.0.0.2 DST=10.0.0.1 LEN=28 TOS=0x0 TTL=64 ID=0 \n"},
+		{"options cut at the 40-byte network header", stack.MonitorEvent{Family: xtables.IPv4, Packet: stack.MonitorPacket{In: "lo", InType: 772, LL: make([]byte, 14), IP: long, Mark: 0x10}},
+			"PACKET: 2 00000001 IN=lo LOOPBACK SRC=10.0.0.2 DST=10.0.0.1 LEN=56 TOS=0x0 TTL=64 ID=0 OPT (0101010101010101010101010101010101010101) SPORT=1 DPORT=2 MARK=0x10 \n"},
+		{"IPv6 later fragment: no network header", stack.MonitorEvent{Family: xtables.IPv6, Packet: stack.MonitorPacket{In: "eth0", InType: 1, LL: mac, IP: frag6}},
+			"PACKET: 10 00000001 IN=eth0 MACSRC=8a:bc:de:f0:12:34 MACDST=2:0:0:0:0:1 MACPROTO=0800 \n"},
+		{"IPv6 address with an IPv4 tail, UDP-Lite", stack.MonitorEvent{Family: xtables.IPv6, Packet: stack.MonitorPacket{Out: "eth0", IP: ip("ip6 ::1.2.3.4 > 2001:db8::1 proto 136 data 0007000900000000")}},
+			"PACKET: 10 00000001 OUT=eth0 SRC=::1.2.3.4 DST=2001:db8::1 LEN=28 TC=0 HOPLIMIT=64 FLOWLBL=0 SPORT=7 DPORT=9 \n"},
+	}
+	for _, c := range cases {
+		m := stack.NewMonitor(nil)
+		m.ID = func(n int) uint32 { return uint32(n + 1) }
+		tr := stack.NewTrace(nil)
+		tr.Start("input", "eth0", c.ev.Packet.IP)
+		c.ev.Kind, c.ev.Packet.Trace, c.ev.Verdict = stack.MonitorEnd, true, 0xffffffff
+		m.Record(tr.Packets[0], c.ev)
+		var b bytes.Buffer
+		if err := m.WriteTrace(&b, tr); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != c.want {
+			t.Errorf("%s:\n got %q\nwant %q", c.name, b.String(), c.want)
+		}
+	}
+}
+
+// TestMonitorNotAttached: a traced run without recorded events is an
+// error, not an empty output.
+func TestMonitorNotAttached(t *testing.T) {
+	h := newHost(t, append(basic, "iptables -t raw -A PREROUTING -j TRACE")...)
+	tr := stack.NewTrace(nil)
+	h.Obs = tr
+	f := frame(t, syn("10.0.0.2", "10.0.0.1", 1, 22))
+	tr.Start("input", "eth0", f[14:])
+	if _, err := h.Receive("eth0", f); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := stack.NewMonitor(nil).WriteTrace(&b, tr); err == nil || b.Len() != 0 {
+		t.Errorf("WriteTrace without Attach: %v, %q", err, b.String())
+	}
 }
