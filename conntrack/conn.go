@@ -8,27 +8,8 @@ import (
 	"github.com/iptwin/iptwin/xtables"
 )
 
-// Status bits of a connection (enum ip_conntrack_status).
-const (
-	IPSExpected     = 1 << 0
-	IPSSeenReply    = 1 << 1
-	IPSAssured      = 1 << 2
-	IPSConfirmed    = 1 << 3
-	IPSSrcNAT       = 1 << 4
-	IPSDstNAT       = 1 << 5
-	IPSNATMask      = IPSSrcNAT | IPSDstNAT
-	IPSSeqAdjust    = 1 << 6
-	IPSSrcNATDone   = 1 << 7
-	IPSDstNATDone   = 1 << 8
-	IPSNATDoneMask  = IPSSrcNATDone | IPSDstNATDone
-	IPSDying        = 1 << 9
-	IPSFixedTimeout = 1 << 10
-	IPSTemplate     = 1 << 11
-	IPSNATClash     = 1 << 12
-	IPSHelper       = 1 << 13
-	IPSOffload      = 1 << 14
-	IPSHWOffload    = 1 << 15
-)
+// The status bits of a connection are xtables' IPS* constants (enum
+// ip_conntrack_status), which the extensions read too.
 
 // tupleHash is one direction of a connection as it sits in the table
 // (struct nf_conntrack_tuple_hash).
@@ -108,7 +89,7 @@ func (c *Conn) Status() uint32 { return c.status }
 func (c *Conn) SetStatus(bits uint32) { c.status |= bits }
 
 // Confirmed reports whether the entry is in the table (IPS_CONFIRMED).
-func (c *Conn) Confirmed() bool { return c.status&IPSConfirmed != 0 }
+func (c *Conn) Confirmed() bool { return c.status&xtables.IPSConfirmed != 0 }
 
 // Reply reports whether the packet being processed travels in the reply
 // direction (CTINFO2DIR).
@@ -158,7 +139,7 @@ func (c *Conn) Counters(dir int) (packets, bytes uint64) {
 func (c *Conn) Expires() uint32 { return c.expiresAt(c.t.now) }
 
 func (c *Conn) expiresAt(now int64) uint32 {
-	if c.status&IPSConfirmed == 0 {
+	if c.status&xtables.IPSConfirmed == 0 {
 		return uint32(c.timeout / kern.HZ)
 	}
 	left := c.timeout - jiffies(now)
@@ -170,7 +151,7 @@ func (c *Conn) expiresAt(now int64) uint32 {
 
 // expired is nf_ct_is_expired.
 func (c *Conn) expired(now int64) bool {
-	return c.status&IPSConfirmed != 0 && c.timeout-jiffies(now) <= 0
+	return c.status&xtables.IPSConfirmed != 0 && c.timeout-jiffies(now) <= 0
 }
 
 // MasqDev is the output device index a MASQUERADE mapping was made for
@@ -185,7 +166,7 @@ func (c *Conn) SetMasqDev(ifindex int) { c.masqDev = ifindex }
 // of an unconfirmed entry so that replies are found. It does nothing once
 // the entry is confirmed.
 func (c *Conn) SetReplyTuple(t Tuple) {
-	if c.status&IPSConfirmed != 0 {
+	if c.status&xtables.IPSConfirmed != 0 {
 		return
 	}
 	c.th[Reply].k = makeKey(t, c.zone)
@@ -201,8 +182,8 @@ func jiffies(now int64) int64 { return int64(kern.Jiffies(now)) }
 // refresh is __nf_ct_refresh_acct: a new timeout (jiffies from now once
 // confirmed) and the packet counted.
 func (c *Conn) refresh(now int64, extra int64, bytes int) {
-	if c.status&IPSFixedTimeout == 0 {
-		if c.status&IPSConfirmed != 0 {
+	if c.status&xtables.IPSFixedTimeout == 0 {
+		if c.status&xtables.IPSConfirmed != 0 {
 			extra += jiffies(now)
 		}
 		c.setTimeout(extra)

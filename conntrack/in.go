@@ -87,7 +87,7 @@ func (t *Table) InHook(p *packet.Packet, hook int, zone uint16, now int64) (c *C
 			continue
 		}
 		if c.reply {
-			c.status |= IPSSeenReply
+			c.status |= xtables.IPSSeenReply
 		}
 		return c, info, Accept
 	}
@@ -119,9 +119,9 @@ func (t *Table) resolve(l *l4, zone uint16, now int64) (*Conn, xtables.CtInfo, r
 		}
 		c.reply = false
 		switch {
-		case c.status&IPSSeenReply != 0:
+		case c.status&xtables.IPSSeenReply != 0:
 			return c, xtables.CtEstablished, resolveOK
-		case c.status&IPSExpected != 0:
+		case c.status&xtables.IPSExpected != 0:
 			return c, xtables.CtRelated, resolveOK
 		}
 		return c, xtables.CtNew, resolveOK

@@ -1,6 +1,7 @@
 package conntrack
 
 import (
+	"github.com/iptwin/iptwin/xtables"
 	"strconv"
 
 	"github.com/iptwin/iptwin/packet"
@@ -29,7 +30,7 @@ var protoNames = map[uint8]string{
 func (t *Table) AppendList(b []byte, now int64) []byte {
 	t.now = now
 	for c := t.first; c != nil; c = c.next {
-		if c.expired(now) || c.status&IPSNATClash != 0 {
+		if c.expired(now) || c.status&xtables.IPSNATClash != 0 {
 			continue
 		}
 		b = c.AppendEntry(b, now)
@@ -42,7 +43,7 @@ func (t *Table) AppendList(b []byte, now int64) []byte {
 func (t *Table) Len(now int64) int {
 	n := 0
 	for c := t.first; c != nil; c = c.next {
-		if !c.expired(now) && c.status&IPSNATClash == 0 {
+		if !c.expired(now) && c.status&xtables.IPSNATClash == 0 {
 			n++
 		}
 	}
@@ -82,7 +83,7 @@ func (c *Conn) AppendEntry(b []byte, now int64) []byte {
 	if c.hasAcct {
 		b = appendCounters(b, c.acct[Original])
 	}
-	if c.status&IPSSeenReply == 0 {
+	if c.status&xtables.IPSSeenReply == 0 {
 		b = append(b, "[UNREPLIED] "...)
 	}
 	b = appendTuple(b, &c.th[Reply].k)
@@ -90,11 +91,11 @@ func (c *Conn) AppendEntry(b []byte, now int64) []byte {
 		b = appendCounters(b, c.acct[Reply])
 	}
 	switch {
-	case c.status&IPSHWOffload != 0:
+	case c.status&xtables.IPSHWOffload != 0:
 		b = append(b, "[HW_OFFLOAD] "...)
-	case c.status&IPSOffload != 0:
+	case c.status&xtables.IPSOffload != 0:
 		b = append(b, "[OFFLOAD] "...)
-	case c.status&IPSAssured != 0:
+	case c.status&xtables.IPSAssured != 0:
 		b = append(b, "[ASSURED] "...)
 	}
 	b = append(b, "mark="...)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/iptwin/iptwin/xtables"
 	"io"
 	"net/netip"
 	"sort"
@@ -499,7 +500,7 @@ func (p *loader) parseConn(f *fieldSet) error {
 	if err != nil {
 		return err
 	}
-	if status&IPSConfirmed == 0 || status&IPSDying != 0 {
+	if status&xtables.IPSConfirmed == 0 || status&xtables.IPSDying != 0 {
 		return p.fieldError("status", "%#x: an entry of the table is confirmed and not dying", status)
 	}
 	c.status = uint32(status)

@@ -60,23 +60,23 @@ func (t *Table) udpPacket(c *Conn, l *l4, hook int, now int64) l4Result {
 		t.invalid = "bad checksum"
 		return l4Invalid
 	}
-	if c.status&IPSConfirmed == 0 {
+	if c.status&xtables.IPSConfirmed == 0 {
 		c.udpStream = jiffies(now) + 2*kern.HZ
 	}
 	status := c.status
-	if status&IPSSeenReply == 0 {
+	if status&xtables.IPSSeenReply == 0 {
 		c.refresh(now, int64(t.cfg.UDPTimeout)*kern.HZ, len(l.data))
 		return l4Accept
 	}
 	// Seen both ways: a stream once still active after two seconds.
 	extra, stream := int64(t.cfg.UDPTimeout)*kern.HZ, false
 	if jiffies(now) > c.udpStream {
-		extra, stream = int64(t.cfg.UDPTimeoutStream)*kern.HZ, status&IPSAssured == 0
+		extra, stream = int64(t.cfg.UDPTimeoutStream)*kern.HZ, status&xtables.IPSAssured == 0
 	}
 	c.refresh(now, extra, len(l.data))
 	// Never ASSURED for IPS_NAT_CLASH: they time out soon.
-	if status&IPSNATClash == 0 && stream {
-		c.status |= IPSAssured
+	if status&xtables.IPSNATClash == 0 && stream {
+		c.status |= xtables.IPSAssured
 	}
 	return l4Accept
 }
@@ -106,10 +106,10 @@ func (t *Table) udpLitePacket(c *Conn, l *l4, hook int, now int64) l4Result {
 			return l4Invalid
 		}
 	}
-	if c.status&IPSSeenReply != 0 {
+	if c.status&xtables.IPSSeenReply != 0 {
 		c.refresh(now, int64(t.cfg.UDPTimeoutStream)*kern.HZ, len(l.data))
-		if c.status&IPSNATClash == 0 {
-			c.status |= IPSAssured
+		if c.status&xtables.IPSNATClash == 0 {
+			c.status |= xtables.IPSAssured
 		}
 		return l4Accept
 	}
@@ -141,7 +141,7 @@ func (t *Table) icmpv6Packet(c *Conn, l *l4, now int64) l4Result {
 		t.invalid = "icmpv6 in ipv4"
 		return l4Invalid
 	}
-	if c.status&IPSConfirmed == 0 {
+	if c.status&xtables.IPSConfirmed == 0 {
 		typ := c.th[Original].k.dport >> 8
 		if typ != packet.ICMPv6EchoRequest && typ != 139 {
 			t.invalid = "can't create new conn with this type"
@@ -154,10 +154,10 @@ func (t *Table) icmpv6Packet(c *Conn, l *l4, now int64) l4Result {
 
 // grePacket is nf_conntrack_gre_packet.
 func (t *Table) grePacket(c *Conn, l *l4, now int64) l4Result {
-	if c.status&IPSSeenReply != 0 {
+	if c.status&xtables.IPSSeenReply != 0 {
 		c.refresh(now, int64(t.cfg.GRETimeoutStream)*kern.HZ, len(l.data))
-		if c.status&IPSNATClash == 0 {
-			c.status |= IPSAssured
+		if c.status&xtables.IPSNATClash == 0 {
+			c.status |= xtables.IPSAssured
 		}
 		return l4Accept
 	}

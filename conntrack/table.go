@@ -261,7 +261,7 @@ func (t *Table) dropKernelBucket(b uint64, now int64) int {
 				t.delete(c)
 				goto again
 			}
-			if c.status&(IPSAssured|IPSDying) != 0 || c.status&IPSConfirmed == 0 {
+			if c.status&(xtables.IPSAssured|xtables.IPSDying) != 0 || c.status&xtables.IPSConfirmed == 0 {
 				continue
 			}
 			t.delete(c)
@@ -280,10 +280,10 @@ func (t *Table) dropKernelBucket(b uint64, now int64) int {
 // direction, does nothing.
 func (t *Table) Confirm(c *Conn, now int64) bool {
 	t.now = now
-	if c == nil || c.status&IPSConfirmed != 0 || c.reply {
+	if c == nil || c.status&xtables.IPSConfirmed != 0 || c.reply {
 		return true
 	}
-	if c.status&IPSDying != 0 {
+	if c.status&xtables.IPSDying != 0 {
 		t.Discard(c)
 		return false
 	}
@@ -302,7 +302,7 @@ func (t *Table) Confirm(c *Conn, now int64) bool {
 	}
 	// Timeout is relative to confirmation time.
 	c.setTimeout(c.timeout + jiffies(now))
-	c.status |= IPSConfirmed
+	c.status |= xtables.IPSConfirmed
 	t.insert(&c.th[Original])
 	t.insert(&c.th[Reply])
 	c.prev = t.last
@@ -322,11 +322,11 @@ func (t *Table) Confirm(c *Conn, now int64) bool {
 // or its entry refused): nf_conntrack_free through the skb's last
 // reference.
 func (t *Table) Discard(c *Conn) {
-	if c == nil || c.status&IPSConfirmed != 0 || c.freed {
+	if c == nil || c.status&xtables.IPSConfirmed != 0 || c.freed {
 		return
 	}
 	t.removeSourceBinding(c)
-	c.status |= IPSDying
+	c.status |= xtables.IPSDying
 	c.freed = true
 	t.count--
 }
@@ -338,8 +338,8 @@ func (t *Table) Kill(c *Conn) {
 	if c == nil {
 		return
 	}
-	if c.status&IPSConfirmed == 0 {
-		c.status |= IPSDying
+	if c.status&xtables.IPSConfirmed == 0 {
+		c.status |= xtables.IPSDying
 		return
 	}
 	t.delete(c)
@@ -347,10 +347,10 @@ func (t *Table) Kill(c *Conn) {
 
 // delete is nf_ct_delete of a confirmed entry.
 func (t *Table) delete(c *Conn) {
-	if c.status&IPSDying != 0 || c.status&IPSConfirmed == 0 {
+	if c.status&xtables.IPSDying != 0 || c.status&xtables.IPSConfirmed == 0 {
 		return
 	}
-	c.status |= IPSDying
+	c.status |= xtables.IPSDying
 	t.unlink(&c.th[Original])
 	t.unlink(&c.th[Reply])
 	if c.prev != nil {

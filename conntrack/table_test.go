@@ -82,7 +82,7 @@ func TestConfirmClash(t *testing.T) {
 	if h.tbl.Confirm(c, h.now) {
 		t.Fatal("clashing entry confirmed")
 	}
-	if h.tbl.Count() != 1 || c.Status()&IPSDying == 0 {
+	if h.tbl.Count() != 1 || c.Status()&xtables.IPSDying == 0 {
 		t.Errorf("count %d, status %#x", h.tbl.Count(), c.Status())
 	}
 }

@@ -2,6 +2,7 @@ package conntrack
 
 import (
 	"encoding/binary"
+	"github.com/iptwin/iptwin/xtables"
 
 	"github.com/iptwin/iptwin/ext/ctmatch/kern"
 )
@@ -422,7 +423,7 @@ func (t *Table) tcpInWindow(c *Conn, dir int, index int, s *tcpSeg) int {
 // tcpHandleInvalid is nf_tcp_handle_invalid: an out-of-window FIN or RST
 // answering one from the other side shortens an assured entry's timeout.
 func (t *Table) tcpHandleInvalid(c *Conn, dir, index int, now int64) {
-	if c.status&IPSAssured == 0 || c.status&IPSFixedTimeout != 0 {
+	if c.status&xtables.IPSAssured == 0 || c.status&xtables.IPSFixedTimeout != 0 {
 		return
 	}
 	if index != tcpRstSet && index != tcpFinSet {
@@ -524,7 +525,7 @@ func tcpCanEarlyDrop(c *Conn) bool {
 
 // tcpEstablished is nf_conntrack_tcp_established.
 func tcpEstablished(c *Conn) bool {
-	return c.tcp.state == TCPEstablished && c.status&IPSAssured != 0
+	return c.tcp.state == TCPEstablished && c.status&xtables.IPSAssured != 0
 }
 
 func (d *tcpDir) reset() {
@@ -559,7 +560,7 @@ func (t *Table) tcpPacket(c *Conn, l *l4, hook int, now int64) l4Result {
 	if !ok {
 		return l4Invalid
 	}
-	if c.status&IPSConfirmed == 0 && !t.tcpNew(c, &s) {
+	if c.status&xtables.IPSConfirmed == 0 && !t.tcpNew(c, &s) {
 		return l4Invalid
 	}
 	st := &c.tcp
@@ -688,8 +689,8 @@ func (t *Table) tcpPacket(c *Conn, l *l4, hook int, now int64) l4Result {
 			// to allow a challenge ACK.
 			newState = oldState
 		}
-		if ((c.status&IPSSeenReply != 0 && st.lastIndex == tcpSynSet) ||
-			(c.status&IPSAssured == 0 && st.lastIndex == tcpAckSet)) && s.ack == st.lastEnd {
+		if ((c.status&xtables.IPSSeenReply != 0 && st.lastIndex == tcpSynSet) ||
+			(c.status&xtables.IPSAssured == 0 && st.lastIndex == tcpAckSet)) && s.ack == st.lastEnd {
 			// RST answering a SYN or ACK we let through at a) or c):
 			// delete the entry without window checks.
 			goto inWindow
@@ -733,7 +734,7 @@ inWindow:
 		timeout = t.tcpTimeout(newState)
 	}
 
-	if c.status&IPSSeenReply == 0 {
+	if c.status&xtables.IPSSeenReply == 0 {
 		// If the only reply is a RST, there is no connection: delete
 		// the entry at once.
 		if s.flags&thRst != 0 {
@@ -750,11 +751,11 @@ inWindow:
 		if newState == TCPEstablished && timeout > t.tcpTimeout(tcpTimeoutUnack) {
 			timeout = t.tcpTimeout(tcpTimeoutUnack)
 		}
-	} else if c.status&IPSAssured == 0 && (oldState == TCPSynRecv || oldState == TCPEstablished) &&
+	} else if c.status&xtables.IPSAssured == 0 && (oldState == TCPSynRecv || oldState == TCPEstablished) &&
 		newState == TCPEstablished {
 		// A valid ACK in ESTABLISHED after SYN_RECV, or an answer to a
 		// picked-up connection.
-		c.status |= IPSAssured
+		c.status |= xtables.IPSAssured
 	}
 	c.refresh(now, timeout, len(l.data))
 	return l4Accept

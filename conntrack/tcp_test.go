@@ -1,6 +1,7 @@
 package conntrack
 
 import (
+	"github.com/iptwin/iptwin/xtables"
 	"testing"
 )
 
@@ -155,7 +156,7 @@ func TestTCPRefusedDeletesEntry(t *testing.T) {
 	if h.list() != "" || h.tbl.Count() != 0 {
 		t.Errorf("entry kept after RST: %q count %d", h.list(), h.tbl.Count())
 	}
-	if c.Status()&IPSDying == 0 {
+	if c.Status()&xtables.IPSDying == 0 {
 		t.Error("the packet's entry is not marked dying")
 	}
 }

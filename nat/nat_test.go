@@ -188,7 +188,7 @@ func TestReplyAndICMPErrorTranslation(t *testing.T) {
 	if p == nil {
 		t.Fatal("error dropped")
 	}
-	if c.Status()&conntrack.IPSSeenReply == 0 {
+	if c.Status()&xtables.IPSSeenReply == 0 {
 		t.Error("entry")
 	}
 	if got := p.String(); !strings.Contains(got, "> 10.0.0.3: ICMP 192.0.2.9 udp port 53 unreachable") {
@@ -265,7 +265,7 @@ func TestTimeWaitEvicted(t *testing.T) {
 	if p, _ := g.forward("tcp 10.0.0.3:40000 > 192.0.2.9:80 syn seq 9000"); p == nil || p.TCP.SrcPort != 2000 {
 		t.Errorf("SYN past the old sequence: %v", p)
 	}
-	if old.Status()&conntrack.IPSDying == 0 {
+	if old.Status()&xtables.IPSDying == 0 {
 		t.Error("TIME_WAIT entry not evicted")
 	}
 }

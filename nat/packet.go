@@ -3,6 +3,7 @@ package nat
 import (
 	"encoding/binary"
 	"errors"
+	"github.com/iptwin/iptwin/xtables"
 	"hash/crc32"
 	"net/netip"
 
@@ -36,7 +37,7 @@ func Packet(p *packet.Packet, c *conntrack.Conn, hook int, reply bool) error {
 	statusbit := natBit(m)
 	dir := conntrack.Original
 	if reply {
-		statusbit ^= conntrack.IPSNATMask
+		statusbit ^= xtables.IPSNATMask
 		dir = conntrack.Reply
 	}
 	if c.Status()&statusbit == 0 {
@@ -265,14 +266,14 @@ func icmpReplyTranslation(p *packet.Packet, c *conntrack.Conn, m Manip, reply bo
 	}
 	st := c.Status()
 	if p.ICMP.Type == packet.ICMPRedirect && !v6 || p.ICMP.Type == 137 && v6 {
-		if st&conntrack.IPSNATDoneMask != conntrack.IPSNATDoneMask || st&conntrack.IPSNATMask != 0 {
+		if st&xtables.IPSNATDoneMask != xtables.IPSNATDoneMask || st&xtables.IPSNATMask != 0 {
 			return ErrDrop
 		}
 	}
 	statusbit := natBit(m)
 	dir := conntrack.Original
 	if reply {
-		statusbit ^= conntrack.IPSNATMask
+		statusbit ^= xtables.IPSNATMask
 		dir = conntrack.Reply
 	}
 	if st&statusbit == 0 {

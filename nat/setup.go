@@ -37,16 +37,16 @@ func ManipOf(hook int) Manip {
 
 func doneBit(m Manip) uint32 {
 	if m == Src {
-		return conntrack.IPSSrcNATDone
+		return xtables.IPSSrcNATDone
 	}
-	return conntrack.IPSDstNATDone
+	return xtables.IPSDstNATDone
 }
 
 func natBit(m Manip) uint32 {
 	if m == Src {
-		return conntrack.IPSSrcNAT
+		return xtables.IPSSrcNAT
 	}
-	return conntrack.IPSDstNAT
+	return xtables.IPSDstNAT
 }
 
 // Initialized is nf_nat_initialized: the connection's mapping of this
@@ -164,7 +164,7 @@ func usedTuple(t *conntrack.Table, tp conntrack.Tuple, c *conntrack.Conn) bool {
 // NAT), a clash with a connection that is the reverse of this one (both
 // directions started at once, on another CPU) is left to confirmation.
 func usedTupleNew(t *conntrack.Table, tp conntrack.Tuple, c *conntrack.Conn) bool {
-	const usesNAT = conntrack.IPSNATMask | conntrack.IPSSeqAdjust
+	const usesNAT = xtables.IPSNATMask | xtables.IPSSeqAdjust
 	if !usedTuple(t, tp, c) {
 		return false
 	}
@@ -203,8 +203,8 @@ func usedTupleHarder(t *conntrack.Table, tp conntrack.Tuple, c *conntrack.Conn, 
 	}
 	st := o.Status()
 	// nf_nat_may_kill
-	if o.TCPState() < conntrack.TCPTimeWait || st&(conntrack.IPSFixedTimeout|conntrack.IPSDying) != 0 ||
-		st&conntrack.IPSSrcNAT == 0 {
+	if o.TCPState() < conntrack.TCPTimeWait || st&(xtables.IPSFixedTimeout|xtables.IPSDying) != 0 ||
+		st&xtables.IPSSrcNAT == 0 {
 		return true
 	}
 	// nf_seq_has_advanced: the reverse direction would send to the new
@@ -213,7 +213,7 @@ func usedTupleHarder(t *conntrack.Table, tp conntrack.Tuple, c *conntrack.Conn, 
 		return true
 	}
 	t.Kill(o)
-	return st&(conntrack.IPSOffload|conntrack.IPSHWOffload) != 0
+	return st&(xtables.IPSOffload|xtables.IPSHWOffload) != 0
 }
 
 // inRange is nf_in_range: would source-mapping this tuple meet the range.

@@ -298,12 +298,7 @@ func normalizeMonitor(s *kernelref.Scenario, text string) string {
 
 // knownTwinGaps are scenarios where the twin's packet path (not the
 // Monitor) still differs from the kernel.
-var knownTwinGaps = map[string]string{
-	// loopback_xmit keeps skb->nf_trace: the packet that comes back over
-	// lo is traced in PREROUTING and INPUT. stack's transmit makes a new
-	// skb for it without the flag.
-	"local": "a packet looped back over lo loses its nf_trace flag (stack/path.go transmit: c.trace = s.trace)",
-}
+var knownTwinGaps = map[string]string{}
 
 // TestMonitorGolden renders each scenario of testdata/monitor through the
 // twin with a Monitor attached and compares with what the real

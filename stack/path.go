@@ -405,6 +405,7 @@ func (h *Host) transmit(s *skb) Result {
 		c.hasMAC = true
 		c.mark = s.mark
 		c.ct = s.ct
+		c.trace = s.trace // loopback_xmit keeps nf_trace
 		if err := c.setBytes(s.buf); err != nil {
 			h.freeSkb(c)
 			return dropped("undecodable looped packet")

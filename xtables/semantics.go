@@ -98,15 +98,26 @@ const (
 	CtUntracked                 // the skb is untracked (NOTRACK)
 )
 
-// Conntrack status bits (enum ip_conntrack_status) the matches read.
+// Conntrack status bits (enum ip_conntrack_status).
 const (
-	IPSExpected  = 1 << 0
-	IPSSeenReply = 1 << 1
-	IPSAssured   = 1 << 2
-	IPSConfirmed = 1 << 3
-	IPSSrcNAT    = 1 << 4
-	IPSDstNAT    = 1 << 5
-	IPSDying     = 1 << 9
+	IPSExpected     = 1 << 0
+	IPSSeenReply    = 1 << 1
+	IPSAssured      = 1 << 2
+	IPSConfirmed    = 1 << 3
+	IPSSrcNAT       = 1 << 4
+	IPSDstNAT       = 1 << 5
+	IPSNATMask      = IPSSrcNAT | IPSDstNAT
+	IPSSeqAdjust    = 1 << 6
+	IPSSrcNATDone   = 1 << 7
+	IPSDstNATDone   = 1 << 8
+	IPSNATDoneMask  = IPSSrcNATDone | IPSDstNATDone
+	IPSDying        = 1 << 9
+	IPSFixedTimeout = 1 << 10
+	IPSTemplate     = 1 << 11
+	IPSNATClash     = 1 << 12
+	IPSHelper       = 1 << 13
+	IPSOffload      = 1 << 14
+	IPSHWOffload    = 1 << 15
 )
 
 // Tuple is one direction of a connection (struct nf_conntrack_tuple):

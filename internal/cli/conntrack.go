@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"github.com/iptwin/iptwin/xtables"
 	"io"
 	"net/netip"
 	"os"
@@ -508,7 +509,7 @@ func runConntrack(env *Env, prog string, args []string) int {
 	case ctList:
 		if cmd.table == ctTableConntrack {
 			t.Each(now, func(c *conntrack.Conn) bool {
-				if c.Status()&conntrack.IPSNATClash == 0 && cmd.filter.match(c) {
+				if c.Status()&xtables.IPSNATClash == 0 && cmd.filter.match(c) {
 					cmd.appendEntry(&out, c, now, "use=1")
 					counter++
 				}
@@ -527,7 +528,7 @@ func runConntrack(env *Env, prog string, args []string) int {
 	case ctDelete:
 		var victims []*conntrack.Conn
 		t.Each(now, func(c *conntrack.Conn) bool {
-			if c.Status()&conntrack.IPSNATClash == 0 && cmd.filter.match(c) {
+			if c.Status()&xtables.IPSNATClash == 0 && cmd.filter.match(c) {
 				victims = append(victims, c)
 			}
 			return true
@@ -692,12 +693,12 @@ func (f *ctFilter) matchNAT(c *conntrack.Conn, o, r conntrack.Tuple) bool {
 		first = func(a netip.Addr) [4]byte { return a.As4() }
 	}
 	isNAT := [2]bool{
-		st&conntrack.IPSSrcNATDone != 0 && first(r.Dst) != first(o.Src),
-		st&conntrack.IPSDstNATDone != 0 && first(r.Src) != first(o.Dst),
+		st&xtables.IPSSrcNATDone != 0 && first(r.Dst) != first(o.Src),
+		st&xtables.IPSDstNATDone != 0 && first(r.Src) != first(o.Dst),
 	}
 	isPAT := [2]bool{
-		st&conntrack.IPSSrcNATDone != 0 && r.DstPort != o.SrcPort,
-		st&conntrack.IPSDstNATDone != 0 && r.SrcPort != o.DstPort,
+		st&xtables.IPSSrcNATDone != 0 && r.DstPort != o.SrcPort,
+		st&xtables.IPSDstNATDone != 0 && r.SrcPort != o.DstPort,
 	}
 	mapped := [2]netip.Addr{r.Dst, r.Src}
 	mappedPort := [2]uint16{r.DstPort, r.SrcPort}
@@ -1306,8 +1307,8 @@ func ctFileExists(p string) bool {
 // SEEN_REPLY for UNREPLIED).
 func ctParseStatus(arg string) (status, mask uint32, fail *ctFail) {
 	names := []string{"ASSURED", "SEEN_REPLY", "UNSET", "FIXED_TIMEOUT", "EXPECTED", "OFFLOAD", "HW_OFFLOAD"}
-	bits := []uint32{conntrack.IPSAssured, conntrack.IPSSeenReply, 0, conntrack.IPSFixedTimeout,
-		conntrack.IPSExpected, conntrack.IPSOffload, conntrack.IPSHWOffload}
+	bits := []uint32{xtables.IPSAssured, xtables.IPSSeenReply, 0, xtables.IPSFixedTimeout,
+		xtables.IPSExpected, xtables.IPSOffload, xtables.IPSHWOffload}
 	parts := strings.Split(arg, ",")
 	for i, part := range parts {
 		rest := strings.Join(parts[i:], ",")
@@ -1319,7 +1320,7 @@ func ctParseStatus(arg string) (status, mask uint32, fail *ctFail) {
 			return 0, 0, ctParamProblem("Bad parameter `%s'", rest)
 		}
 		if !neg && strings.HasPrefix(part, "UNREPLIED") {
-			mask |= conntrack.IPSSeenReply
+			mask |= xtables.IPSSeenReply
 			continue
 		}
 		v, ok := ctStatusWord(part, names, bits)

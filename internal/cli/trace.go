@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -159,6 +160,10 @@ func runTrace(env *Env, prog string, args []string) int {
 	}
 	names := d.Names()
 	var all []*stack.Trace
+	var mon *stack.Monitor
+	if monitor {
+		mon = stack.NewMonitor(names)
+	}
 	for i := range parsed {
 		tr := stack.NewTrace(names)
 		if syslogHost != "" {
@@ -169,9 +174,7 @@ func runTrace(env *Env, prog string, args []string) int {
 			}
 		}
 		h.Obs = tr
-		var mon *stack.Monitor
-		if monitor {
-			mon = stack.NewMonitor(names)
+		if mon != nil {
 			h.Obs = mon.Attach(h, tr)
 		}
 		if err := sendSpec(h, tr, &parsed[i]); err != nil {
@@ -181,7 +184,15 @@ func runTrace(env *Env, prog string, args []string) int {
 		h.Obs = nil
 		if mon != nil {
 			if err := mon.WriteTrace(env.Stdout, tr); err != nil {
-				fmt.Fprintf(env.Stderr, "%v\n", err)
+				// Where the real xtables-monitor exits (rules it cannot
+				// print), so does this output.
+				var exit *stack.MonitorExit
+				if errors.As(err, &exit) {
+					fmt.Fprint(env.Stderr, exit.Stderr)
+					return exit.Code
+				}
+				fmt.Fprintf(env.Stderr, "iptwin trace: %v\n", err)
+				return 1
 			}
 			continue
 		}
