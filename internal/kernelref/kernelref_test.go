@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/iptwin/iptwin/packet"
 )
@@ -68,6 +69,18 @@ func check(t *testing.T, r Runner, write bool) {
 			want, err := os.ReadFile(golden(s))
 			if err != nil {
 				t.Fatalf("%v (record it as root: go test ./internal/kernelref -run TestKernel -update)", err)
+			}
+			if got != string(want) {
+				if _, live := r.(*Kernel); live {
+					// A loaded machine can make the live kernel miss the
+					// 80 ms settling window (a packet injected before the
+					// previous one was handled): try once more, slower.
+					t.Logf("%s differs from the golden; running it again with a 250 ms settling time", s.Name)
+					res, err := (&Kernel{Idle: 250 * time.Millisecond}).Run(s)
+					if err == nil {
+						got = res.Text()
+					}
+				}
 			}
 			if got != string(want) {
 				t.Errorf("%s differs from the kernel's golden:\n%s", s.Name, diff(string(want), got))
