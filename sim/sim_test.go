@@ -387,3 +387,25 @@ func TestDocExample(t *testing.T) {
 		t.Fatalf("%s\n%s", strings.Join(f, "\n"), text(t, res))
 	}
 }
+
+// TestApps: the applications' lines for the ICMP errors they meet (TTL
+// exceeded, fragmentation needed, REJECT's kinds), fragmentation on the
+// way, names from the hosts file, UDP both ways, raw and trace, an MTU
+// mismatch on a link, a conntrack command.
+func TestApps(t *testing.T) {
+	r := runFile(t, "testdata/apps.yaml", options(t, false))
+	if f := failed(r); len(f) > 0 {
+		t.Fatalf("failed assertions:\n%s\n%s", strings.Join(f, "\n"), text(t, r))
+	}
+}
+
+// TestRunners: the commands of a run give the same output whether they
+// run in process or as the iptwin binary.
+func TestRunners(t *testing.T) {
+	in := runFile(t, "testdata/basic.yaml", options(t, false))
+	o := sim.Options{Exec: iptwinBinary(t)}
+	ex := runFile(t, "testdata/basic.yaml", o)
+	if a, b := text(t, in), text(t, ex); a != b {
+		t.Errorf("in process and with the binary differ:\n%s", sim.Diff(a, b))
+	}
+}
