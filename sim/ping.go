@@ -275,11 +275,25 @@ func (a *pingApp) send() {
 	if err == nil {
 		sh.h.Now = n.now
 		res, err := sh.h.Send(ip, &stack.Socket{})
-		if err == nil && res.SendErr != "" {
+		switch {
+		case err != nil, res.SendErr != "":
+			// sendto's EPERM (an OUTPUT rule dropped the probe): ping
+			// 20221126 counts the probe as sent and prints nothing (its
+			// receive_error_msg finds no queued error and returns -1,
+			// so pinger's "sendmsg" message is skipped; measured with
+			// Linux 6.18).
+		case res.Fate == stack.FateDropped && res.Reason == "packet too big":
+			// IP_RECVERR's local EMSGSIZE (ping4_receive_error_msg): an
+			// error, with the route's MTU.
+			a.errors++
 			if !o.quiet {
-				n.out("ping: sendmsg: " + capitalize(res.SendErr))
+				n.out(fmt.Sprintf("ping: local error: message too long, mtu=%d", sh.routeMTU(a.dst, o.iface)))
 			}
 		}
+	}
+	if o.count > 0 && a.recv+a.errors >= o.count {
+		a.exit() // main_loop's first exit check
+		return
 	}
 	if o.count > 0 && a.sent >= o.count {
 		a.scheduleExit()
