@@ -24,9 +24,11 @@ type Options struct {
 	// Start overrides the file's start time when not zero.
 	Start time.Time
 	// Run runs iptwin commands in process (setup commands, step
-	// commands); Exec is the iptwin binary, which setup scripts find on
-	// their PATH under the tools' names (and which runs commands when Run
-	// is nil).
+	// commands), in the topology's directory: the process changes its
+	// working directory meanwhile, so runs with a Runner must not overlap
+	// with other work that depends on it. Exec is the iptwin binary,
+	// which setup scripts find on their PATH under the tools' names (and
+	// which runs commands when Run is nil).
 	Run  Runner
 	Exec string
 	// Tools are the names linked to Exec for scripts (DefaultTools when
@@ -152,9 +154,13 @@ func New(t *Topology, opts Options) (*Network, error) {
 			n.Close()
 		}
 	}()
+	// Absolute, since commands run in the topology's directory.
 	stateRoot := opts.StateDir
 	if stateRoot == "" {
 		stateRoot = filepath.Join(work, "hosts")
+	}
+	if stateRoot, err = filepath.Abs(stateRoot); err != nil {
+		return nil, err
 	}
 	for _, hs := range t.Hosts {
 		dir := filepath.Join(stateRoot, hs.Name)

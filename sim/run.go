@@ -108,6 +108,13 @@ func (n *Network) Run() *Result {
 		}
 		res.Steps = append(res.Steps, r)
 	}
+	if n.opts.StateDir != "" {
+		// Kept state directories show the hosts as the run left them:
+		// rules with their counters, connections, clock.
+		for _, sh := range n.hosts {
+			sh.save()
+		}
+	}
 	return res
 }
 
