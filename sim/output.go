@@ -12,8 +12,8 @@ import (
 // WriteText prints a run for a person: per step a header with the
 // step's wall-clock time, the application's own lines and its outcome,
 // every LOG line as syslog writes it, per link the frames that crossed
-// it as tcpdump -nn prints them (with tcpdump's time stamp), and the
-// assertions.
+// it as tcpdump -nn prints them (led by the link's name and tcpdump's
+// time stamp), and the assertions.
 func (r *Result) WriteText(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "# iptwin sim %s (seed %d): hosts %s", r.Name, r.Seed, strings.Join(r.Hosts, " "))
@@ -74,17 +74,21 @@ func (r *Result) writeStep(w *bufio.Writer, s *StepResult) {
 			w.WriteString("\n")
 		}
 	}
-	for _, l := range r.Links {
-		first := true
-		for _, f := range s.Frames {
-			if f.Link != l.Name {
-				continue
+	if len(s.Frames) > 0 {
+		// Per link, in time order, each line led by the link's name
+		// (padded to the longest) and tcpdump's time stamp, so that
+		// grep '^LINK ' is that link's capture.
+		width := 0
+		for _, l := range r.Links {
+			width = max(width, len(l.Name))
+		}
+		w.WriteString("--- captures\n")
+		for _, l := range r.Links {
+			for _, f := range s.Frames {
+				if f.Link == l.Name {
+					fmt.Fprintf(w, "%-*s %s %s\n", width, l.Name, r.clock(f.Time), f.Summary)
+				}
 			}
-			if first {
-				fmt.Fprintf(w, "--- %s\n", l.Name)
-				first = false
-			}
-			fmt.Fprintf(w, "%s %s\n", r.clock(f.Time), f.Summary)
 		}
 	}
 	if len(s.Expect) > 0 {
