@@ -114,7 +114,7 @@ func runIP(env *Env, prog string, args []string) int {
 	for _, o := range []struct {
 		name string
 		fn   func([]string) int
-	}{{"address", c.addr}, {"addrlabel", nil}, {"maddress", nil}, {"route", c.route}, {"rule", c.rule}, {"neighbor", nil}, {"neighbour", nil}, {"ntable", nil}, {"ntbl", nil}, {"link", c.link}} {
+	}{{"address", c.addr}, {"addrlabel", nil}, {"maddress", nil}, {"route", c.route}, {"rule", c.rule}, {"neighbor", nil}, {"neighbour", nil}, {"ntable", nil}, {"ntbl", nil}, {"link", c.link}, {"xfrm", c.xfrm}} {
 		if matches(obj, o.name) {
 			if o.fn == nil {
 				c.errf("ip: \"%s\" is not supported by iptwin\n", o.name)
