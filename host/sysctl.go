@@ -8,7 +8,7 @@ import (
 
 // perConf are the per-interface keys of net.ipv4.conf.* and their defaults.
 var perConf4 = map[string]string{
-	"accept_local": "0", "accept_redirects": "1", "forwarding": "0", "route_localnet": "0",
+	"accept_local": "0", "accept_redirects": "1", "arp_announce": "0", "arp_ignore": "0", "forwarding": "0", "route_localnet": "0",
 	"rp_filter": "0", "send_redirects": "1",
 }
 

@@ -140,7 +140,9 @@ func (n *Network) failApp(msg string, rc int) app {
 }
 
 // deliver is a host's Deliver callback: packets its applications read.
-func (n *Network) deliver(sh *simHost, in string, p *packet.Packet) {
+// It reports whether an application socket took the packet, so that the
+// stack does not answer it as well.
+func (n *Network) deliver(sh *simHost, in string, p *packet.Packet) bool {
 	switch {
 	case p.Layers&packet.LayerICMPv6 != 0 && (p.ICMP.Type == 135 || p.ICMP.Type == 136):
 		n.ndInput(sh, in, p)
@@ -148,7 +150,7 @@ func (n *Network) deliver(sh *simHost, in string, p *packet.Packet) {
 		v6 := p.IsIPv6()
 		if p.ICMP.IsError(v6) {
 			n.deliverError(sh, p)
-			return
+			return false
 		}
 		if p.ICMP.Type == packet.ICMPEchoReply && !v6 || p.ICMP.Type == packet.ICMPv6EchoReply && v6 {
 			if a := sh.pings[p.ICMP.ID()]; a != nil {
@@ -159,27 +161,25 @@ func (n *Network) deliver(sh *simHost, in string, p *packet.Packet) {
 		k := flowKey{p.Dst(), p.Src(), p.TCP.DstPort, p.TCP.SrcPort}
 		if c := sh.tcps[k]; c != nil {
 			c.segment(p)
-			// The connection is the application's: the stack, which has
-			// no client sockets, must not answer it with a reset. A RST
-			// flag on the decoded view (not on the bytes, which have
-			// been through every hook already) makes tcp_v4_rcv's
-			// "no socket" path send nothing.
-			p.TCP.Flags |= packet.TCPRst
+			// The connection is the application's: the stack must not
+			// answer it with a reset.
+			return true
 		}
 	case p.Layers&packet.LayerUDP != 0:
 		if a := sh.udps[flowKey{p.Dst(), p.Src(), p.UDP.DstPort, p.UDP.SrcPort}]; a != nil {
 			a.datagram(p)
-			return
+			return true
 		}
 		if fn := sh.udpHandlers[p.UDP.DstPort]; fn != nil {
 			fn(p)
-			return
+			return true
 		}
 		if sk := sh.listening(packet.ProtoUDP, p.Dst(), p.UDP.DstPort); sk {
 			n.out(fmt.Sprintf("[%s] %d bytes from %s to %s on udp port %d", sh.name, len(p.Payload),
 				netip.AddrPortFrom(p.Src(), p.UDP.SrcPort), p.Dst(), p.UDP.DstPort))
 		}
 	}
+	return false
 }
 
 // deliverError gives an ICMP error to the application whose packet it

@@ -257,7 +257,7 @@ func (n *Network) loadHost(hs *HostSpec, dir string) (*simHost, error) {
 	h.Emit = func(dev string, frame []byte) { n.emit(sh, dev, frame) }
 	h.Log = func(level uint8, line []byte) { n.logLine(sh, line) }
 	h.Neigh = func(dev string, addr netip.Addr) ([6]byte, bool) { return n.neighLookup(sh, dev, addr) }
-	h.Deliver = func(in string, p *packet.Packet) { n.deliver(sh, in, p) }
+	h.Deliver = func(in string, p *packet.Packet) bool { return n.deliver(sh, in, p) }
 	return sh, nil
 }
 

@@ -69,8 +69,10 @@ type Host struct {
 	// Deliver, when set, sees every packet delivered to the host itself
 	// after INPUT (and reassembly), before the host's protocols answer
 	// it: what an application on the host would read (a ping's echo
-	// replies, a client's SYN-ACK). Only valid during the call.
-	Deliver func(in string, p *packet.Packet)
+	// replies, a client's SYN-ACK). It returns true when an application
+	// socket took the packet: the stack then does not answer it (no RST
+	// for a client connection's segment). Only valid during the call.
+	Deliver func(in string, p *packet.Packet) bool
 	// Obs, when set, sees every step of every packet (iptwin trace).
 	Obs Observer
 

@@ -16,8 +16,8 @@ func (h *Host) deliver(s *skb) Result {
 			return res
 		}
 	}
-	if h.Deliver != nil {
-		h.Deliver(s.in, p)
+	if h.Deliver != nil && h.Deliver(s.in, p) {
+		return Result{Fate: FateDelivered}
 	}
 	switch {
 	case p.Layers&packet.LayerTCP != 0:

@@ -67,7 +67,7 @@ func (h *Host) tcpInput(s *skb) Result {
 	if h.tcp == nil {
 		h.tcp = map[tcpKey]*tcpConn{}
 	}
-	c := &tcpConn{state: tcpSynRecv, iss: h.random(), rcvNxt: t.Seq + 1, window: tcpInitialWindow(h.tcpMSS(s))}
+	c := &tcpConn{state: tcpSynRecv, iss: h.random(), rcvNxt: t.Seq + 1, window: tcpInitialWindow(h.tcpMSS(s), t.Opts&packet.OptTimestamp != 0)}
 	c.sndNxt = c.iss + 1
 	c.owner = sk
 	h.tcp[k] = c

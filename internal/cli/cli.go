@@ -125,6 +125,7 @@ Commands, also available as multi-call names through a link of that name:
   conntrack                           the twin host's connection tracking table
   trace                               send packets into the twin host and show every step
   socket                              the twin host's listening sockets
+  sim                                 run a network of twin hosts from a topology file (docs/sim.md)
   demo                                restore seed 004's ruleset into a fresh host and list it
 `)
 }

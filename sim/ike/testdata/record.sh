@@ -1,0 +1,252 @@
+#!/bin/bash
+# record.sh: runs the real strongSwan 5.9.8 (Debian 12's charon and starter)
+# in network namespaces and keeps what it prints, as the goldens of package
+# ike. Needs root, iproute2, iptables, tcpdump and
+#   apt-get install strongswan-starter strongswan-charon \
+#     libstrongswan-standard-plugins libcharon-extauth-plugins
+# Usage: sim/ike/testdata/record.sh [SCENARIO...]   (default: all)
+# Namespaces are named iptw-ike-*; they are deleted on exit.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+out=$here/real
+mkdir -p "$out"
+NS="iptw-ike-a iptw-ike-b iptw-ike-r"
+declare -A KEEP # pid of the process keeping each namespace's /run
+
+cleanup() {
+	for ns in $NS; do
+		if [ -n "${KEEP[$ns]:-}" ]; then
+			nsenter -t "${KEEP[$ns]}" -m -n ipsec stop >/dev/null 2>&1
+			sleep 0.5
+			kill "${KEEP[$ns]}" 2>/dev/null
+			unset "KEEP[$ns]"
+		fi
+		ip netns del "$ns" 2>/dev/null
+		rm -rf "/etc/netns/$ns"
+	done
+	[ -n "${DUMP:-}" ] && kill "$DUMP" 2>/dev/null
+	DUMP=
+}
+trap cleanup EXIT
+
+# in NS CMD...: runs CMD in the namespace's network and mount namespaces.
+nsin() { local ns=$1; shift; nsenter -t "${KEEP[$ns]}" -m -n "$@"; }
+
+# etc NS FILE CONTENT: the namespace's /etc/FILE.
+etc() { mkdir -p "/etc/netns/$1"; printf '%s\n' "$3" >"/etc/netns/$1/$2"; }
+
+swconf() { # strongswan.conf with a file log; $1 extra charon options
+	cat <<EOT
+charon {
+	# Debian 12's default plugin set; with LIBIPSEC=1 also kernel-libipsec:
+	# the kernel the goldens were recorded on has no ESP, so a CHILD_SA
+	# can only be installed in charon (which then forces UDP
+	# encapsulation, faking a NAT as forceencaps does).
+	load = aesni aes rc2 sha2 sha1 md5 mgf1 random nonce x509 revocation constraints pubkey pkcs1 pkcs7 pkcs12 pgp dnskey sshkey pem openssl pkcs8 fips-prf gmp agent xcbc hmac kdf gcm drbg attr ${LIBIPSEC:+kernel-libipsec} kernel-netlink resolve socket-default connmark stroke updown eap-mschapv2 xauth-generic counters
+	filelog {
+		charon {
+			path = /run/charon.log
+			time_format = %T
+			time_precision = ms
+			default = 1
+			flush_line = yes
+		}
+	}
+	$1
+}
+include strongswan.d/*.conf
+EOT
+}
+
+# start NS: a /run of its own (tmpfs), then "ipsec start".
+start() {
+	local ns=$1
+	ip netns exec "$ns" sh -c 'mount -t tmpfs tmpfs /run && ipsec start >/dev/null 2>&1; exec sleep 100000' &
+	KEEP[$ns]=$!
+	for i in $(seq 50); do
+		sleep 0.2
+		nsin "$ns" test -S /run/charon.ctl 2>/dev/null && break
+	done
+	sleep 1
+}
+
+# lan NS: eth1, the LAN side (a veth pair: this kernel has no dummy).
+lan() {
+	ip -n "$1" link add eth1 type veth peer name eth1p
+	ip -n "$1" link set eth1 up
+	ip -n "$1" link set eth1p up
+}
+
+# topo2: A eth0 10.0.0.200 <-> B eth0 10.0.0.201, LANs on dummy eth1.
+topo2() {
+	ip netns add iptw-ike-a; ip netns add iptw-ike-b
+	ip link add eth0 netns iptw-ike-a type veth peer name eth0 netns iptw-ike-b
+	for ns in a b; do
+		lan iptw-ike-$ns
+		ip -n iptw-ike-$ns link set lo up
+		ip -n iptw-ike-$ns link set eth0 up
+		ip -n iptw-ike-$ns link set eth1 up
+	done
+	ip -n iptw-ike-a addr add 10.0.0.200/24 dev eth0
+	ip -n iptw-ike-b addr add 10.0.0.201/24 dev eth0
+	ip -n iptw-ike-a addr add 192.168.200.1/24 dev eth1
+	ip -n iptw-ike-b addr add 192.168.201.1/24 dev eth1
+	ip -n iptw-ike-a route add default via 10.0.0.1 dev eth0 onlink
+	ip -n iptw-ike-b route add default via 10.0.0.1 dev eth0 onlink
+	hosts="127.0.0.1 localhost
+10.0.0.200 debian2.example.com
+10.0.0.201 debian3.example.com"
+	etc iptw-ike-a hosts "$hosts"
+	etc iptw-ike-b hosts "$hosts"
+}
+
+# topo3: A eth0 10.1.0.2 -- R (10.1.0.1 | 10.0.0.1, MASQUERADE) -- B eth0 10.0.0.201
+topo3() {
+	ip netns add iptw-ike-a; ip netns add iptw-ike-b; ip netns add iptw-ike-r
+	ip link add eth0 netns iptw-ike-a type veth peer name eth1 netns iptw-ike-r
+	ip link add eth0 netns iptw-ike-b type veth peer name eth0 netns iptw-ike-r
+	for ns in a b; do
+		lan iptw-ike-$ns
+	done
+	for ns in a b r; do
+		ip -n iptw-ike-$ns link set lo up
+		ip -n iptw-ike-$ns link set eth0 up
+	done
+	ip -n iptw-ike-r link set eth1 up
+	ip -n iptw-ike-a addr add 10.1.0.2/24 dev eth0
+	ip -n iptw-ike-r addr add 10.1.0.1/24 dev eth1
+	ip -n iptw-ike-r addr add 10.0.0.1/24 dev eth0
+	ip -n iptw-ike-b addr add 10.0.0.201/24 dev eth0
+	ip -n iptw-ike-a addr add 192.168.200.1/24 dev eth1
+	ip -n iptw-ike-b addr add 192.168.201.1/24 dev eth1
+	ip -n iptw-ike-a route add default via 10.1.0.1
+	ip -n iptw-ike-b route add default via 10.0.0.1
+	ip netns exec iptw-ike-r sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec iptw-ike-r iptables -t nat -A POSTROUTING -o eth0 -j MASQUERADE
+	hosts="127.0.0.1 localhost
+10.0.0.201 debian3.example.com"
+	etc iptw-ike-a hosts "$hosts"
+	etc iptw-ike-b hosts "$hosts"
+}
+
+conf() { # conf NAME LEFTID RIGHT RIGHTID LSUB RSUB EXTRA
+	cat <<EOT
+conn $1
+	left=%defaultroute
+	leftid=$2
+	right=$3
+	rightid=$4
+	leftsubnet=$5
+	rightsubnet=$6
+	keyexchange=ike
+	authby=secret
+	type=tunnel
+${IKE-	ike=aes128-sha1-modp1024!}
+${ESP-	esp=aes128-sha1!}
+	reauth=no
+	auto=add
+$7
+EOT
+}
+
+secrets=': PSK "presharedkey"'
+
+# seedconf EXTRA_A EXTRA_B [SWCONF_A]: the seed's two ipsec.conf files.
+seedconf() {
+	etc iptw-ike-a ipsec.conf "$(conf debian3 debian2.example.com debian3.example.com debian3.example.com 192.168.200.0/24 192.168.201.0/24 "$1")"
+	etc iptw-ike-b ipsec.conf "$(conf debian2 debian3.example.com debian2.example.com debian2.example.com 192.168.201.0/24 192.168.200.0/24 "$2")"
+	for ns in a b; do
+		etc iptw-ike-$ns ipsec.secrets "$secrets"
+	done
+	etc iptw-ike-a strongswan.conf "$(swconf "${3:-}")"
+	etc iptw-ike-b strongswan.conf "$(swconf "${4:-}")"
+}
+
+dump() { # dump NS IFACE FILE: a pcap of the link while the scenario runs
+	ip netns exec "$1" tcpdump -i "$2" -s 0 -U -w "$3" >/dev/null 2>&1 &
+	DUMP=$!
+	sleep 1
+}
+
+# collect DIR NAME: up, then what the tools show on both sides.
+collect() {
+	local d=$1 name=$2 t=${3:-200}
+	nsin iptw-ike-a timeout "$t" ipsec up "$name" >"$d/up.txt" 2>&1
+	echo "exit $?" >>"$d/up.txt"
+	sleep 1
+	for ns in a b; do
+		nsin iptw-ike-$ns ipsec statusall >"$d/statusall-$ns.txt" 2>&1
+		nsin iptw-ike-$ns ipsec status >"$d/status-$ns.txt" 2>&1
+		nsin iptw-ike-$ns ip xfrm state >"$d/xfrm-state-$ns.txt" 2>&1
+		nsin iptw-ike-$ns ip xfrm policy >"$d/xfrm-policy-$ns.txt" 2>&1
+		nsin iptw-ike-$ns ip route show table 220 >"$d/route220-$ns.txt" 2>&1
+		nsin iptw-ike-$ns ip rule >"$d/rule-$ns.txt" 2>&1
+		nsin iptw-ike-$ns cat /run/charon.log >"$d/charon-$ns.log" 2>&1
+	done
+}
+
+scenario() { # scenario NAME[-libipsec]: set up, run, collect, clean up
+	local s=$1 d=$out/$1
+	LIBIPSEC=
+	case $s in *-libipsec) LIBIPSEC=1; s=${s%-libipsec} ;; esac
+	rm -rf "$d"; mkdir -p "$d"
+	echo "== $s"
+	case $s in
+	ok) # the seed's configuration, MOBIKE on by default: IKE_AUTH on 4500
+		topo2; seedconf "" ""
+		start iptw-ike-a; start iptw-ike-b
+		dump iptw-ike-b eth0 "$d/link.pcap"
+		collect "$d" debian3 ;;
+	mobike-no)
+		topo2; seedconf "	mobike=no" "	mobike=no"
+		start iptw-ike-a; start iptw-ike-b
+		dump iptw-ike-b eth0 "$d/link.pcap"
+		collect "$d" debian3 ;;
+	noroutes) # install_routes = no on the initiator
+		topo2; seedconf "" "" "install_routes = no"
+		start iptw-ike-a; start iptw-ike-b
+		collect "$d" debian3 ;;
+	nat) # the initiator behind a MASQUERADE router
+		topo3
+		etc iptw-ike-a ipsec.conf "$(conf debian3 debian2.example.com debian3.example.com debian3.example.com 192.168.200.0/24 192.168.201.0/24 "")"
+		etc iptw-ike-b ipsec.conf "$(conf debian2 debian3.example.com %any debian2.example.com 192.168.201.0/24 192.168.200.0/24 "")"
+		for ns in a b; do etc iptw-ike-$ns ipsec.secrets "$secrets"; etc iptw-ike-$ns strongswan.conf "$(swconf "")"; done
+		start iptw-ike-a; start iptw-ike-b
+		dump iptw-ike-b eth0 "$d/link.pcap"
+		collect "$d" debian3 ;;
+	drop500) # the responder drops UDP 500: retransmits, then failure
+		topo2; seedconf "	keyingtries=1" ""
+		ip netns exec iptw-ike-b iptables -A INPUT -p udp --dport 500 -j DROP
+		start iptw-ike-a; start iptw-ike-b
+		collect "$d" debian3 ;;
+	drop4500) # the responder drops UDP 4500: IKE_AUTH retransmits
+		topo2; seedconf "	keyingtries=1" ""
+		ip netns exec iptw-ike-b iptables -A INPUT -p udp --dport 4500 -j DROP
+		start iptw-ike-a; start iptw-ike-b
+		collect "$d" debian3 ;;
+	defaults) # no ike= nor esp=: charon's default proposals
+		topo2; IKE= ESP= seedconf "" ""
+		start iptw-ike-a; start iptw-ike-b
+		dump iptw-ike-b eth0 "$d/link.pcap"
+		collect "$d" debian3 ;;
+	nobang) # ike= and esp= without "!": the defaults follow
+		topo2; IKE="	ike=aes256-sha256-modp2048" ESP="	esp=aes256-sha256" seedconf "" ""
+		start iptw-ike-a; start iptw-ike-b
+		dump iptw-ike-b eth0 "$d/link.pcap"
+		collect "$d" debian3 ;;
+	wrongpsk) # the responder has another PSK: AUTHENTICATION_FAILED
+		topo2; seedconf "" ""
+		etc iptw-ike-b ipsec.secrets ': PSK "other"'
+		start iptw-ike-a; start iptw-ike-b
+		collect "$d" debian3 ;;
+	forever) # the seed's keyingtries=%forever against a dropped 500 (cut at 100 s)
+		topo2; seedconf "	keyingtries=%forever" ""
+		ip netns exec iptw-ike-b iptables -A INPUT -p udp --dport 500 -j DROP
+		start iptw-ike-a; start iptw-ike-b
+		collect "$d" debian3 100 ;;
+	esac
+	cleanup
+}
+
+all="ok ok-libipsec mobike-no mobike-no-libipsec noroutes-libipsec nat nat-libipsec drop500 drop4500 forever defaults-libipsec nobang-libipsec wrongpsk"
+for s in ${@:-$all}; do scenario "$s"; done
