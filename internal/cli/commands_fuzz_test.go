@@ -27,19 +27,24 @@ func FuzzCommands(f *testing.F) {
 		{"ip6tables", "-L -n -v", "", "rules-ipv6", "*nat\n:x - [0:0]\n"},
 		{"ip", "addr show", "", "net", "{}"},
 		{"iptables-restore", "--noflush", "*mangle\n-A PREROUTING -j MARK --set-mark 1\nCOMMIT\n", "", ""},
+		{"trace", "tcp 10.0.0.2:1 > 10.0.0.1:22 syn in lo", "", "runtime.json", `{"clock_ns": 5}`},
+		{"trace", "--json udp [::1]:5 > [::1]:6 out", "", "sockets", "udp 6\n"},
+		{"socket", "add tcp 10.0.0.1 22 uid 1", "", "sockets", "tcp 22\n"},
+		{"conntrack", "-L -p tcp", "", "conntrack", "iptwin-conntrack 1\ntable x\n"},
 	}
 	for _, s := range seeds {
 		f.Add(s.prog, s.args, s.stdin, s.file, s.content)
 	}
 	progs := map[string]bool{"ipset": true, "nfacct": true, "sysctl": true, "ip": true, "iptables": true,
-		"ip6tables": true, "iptables-save": true, "ip6tables-save": true, "iptables-restore": true, "ip6tables-restore": true}
+		"ip6tables": true, "iptables-save": true, "ip6tables-save": true, "iptables-restore": true, "ip6tables-restore": true,
+		"trace": true, "socket": true, "conntrack": true}
 	f.Fuzz(func(t *testing.T, prog, args, stdin, file, content string) {
 		if !progs[prog] {
 			return
 		}
 		dir := t.TempDir()
 		switch file {
-		case "ipsets", "nfacct", "rules-ipv4", "rules-ipv6", "net":
+		case "ipsets", "nfacct", "rules-ipv4", "rules-ipv6", "net", "runtime.json", "sockets", "conntrack":
 			os.WriteFile(filepath.Join(dir, file), []byte(content), 0o600)
 		}
 		var out, errb bytes.Buffer
