@@ -46,7 +46,7 @@ func (db *DB) Decapsulate(dst, outer []byte, p *DecapParams, sp *SecPath) ([]byt
 		if p.EncapType == 0 {
 			return dst, nil, ErrNotESP
 		}
-		u := outer[o.transOff:]
+		u := outer[o.transOff:o.end]
 		if len(u) < 8 {
 			return dst, nil, ErrBadPacket
 		}
