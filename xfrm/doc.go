@@ -54,6 +54,19 @@
 //     dropped there, as is a decapsulated (tunnel-mode) packet that no
 //     policy allows.
 //
+// Around them: DB.Acquire makes the larval state an IKE daemon's ACQUIRE
+// starts from (NoState with a key manager listening), DB.AllocSPI is
+// XFRM_MSG_ALLOCSPI, DB.Expire runs the lifetime timers. A device with
+// net.ipv4.conf.DEV.disable_xfrm skips OutputPolicy (DST_NOXFRM), one
+// with disable_policy skips Check (IPSKB_NOPOLICY); a socket with a
+// per-socket bypass policy (the IKE daemon's) skips Check too.
+//
+// Not modelled: AH and IPComp transforms (their states and policies are
+// kept and listed; Encapsulate answers ErrUnsupported), BEET mode, ESP in
+// TCP, the ICMP-error special cases (XFRM_POLICY_ICMP, XFRM_STATE_ICMP,
+// the reverse lookups of xfrm_in_fwd_icmp), xfrm interfaces beyond
+// matching if_id, hardware offload, security contexts.
+//
 // The per-packet functions allocate nothing: they write into buffers and
 // structs the caller owns.
 package xfrm

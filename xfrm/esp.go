@@ -124,7 +124,9 @@ func (x *State) Encapsulate(dst, inner []byte, p *EncapParams) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	x.Cur.Bytes += uint64(len(inner))
+	// skb->len at xfrm_output_one's accounting: the inner packet in tunnel
+	// mode, the transport payload in transport mode (the header pulled).
+	x.Cur.Bytes += uint64(len(payload))
 	x.Cur.Packets++
 	x.LastUsed = p.Now
 
