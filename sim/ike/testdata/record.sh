@@ -239,11 +239,11 @@ scenario() { # scenario NAME[-libipsec]: set up, run, collect, clean up
 		etc iptw-ike-b ipsec.secrets ': PSK "other"'
 		start iptw-ike-a; start iptw-ike-b
 		collect "$d" debian3 ;;
-	forever) # the seed's keyingtries=%forever against a dropped 500 (cut at 100 s)
+	forever) # the seed's keyingtries=%forever against a dropped 500 (cut at 200 s)
 		topo2; seedconf "	keyingtries=%forever" ""
 		ip netns exec iptw-ike-b iptables -A INPUT -p udp --dport 500 -j DROP
 		start iptw-ike-a; start iptw-ike-b
-		collect "$d" debian3 100 ;;
+		collect "$d" debian3 200 ;;
 	esac
 	cleanup
 }
