@@ -26,6 +26,8 @@ type ipCtx struct {
 	oneline, brief bool
 	w              *strings.Builder
 	dirty          bool
+	// stats counts -s options (ip -s -s xfrm ...).
+	stats int
 }
 
 func (c *ipCtx) errf(format string, a ...any) { fmt.Fprintf(c.env.Stderr, format, a...) }
@@ -81,6 +83,10 @@ func runIP(env *Env, prog string, args []string) int {
 			c.brief = true
 		case opt == "-6":
 			c.family = 6
+		case matches(opt, "-stats") || matches(opt, "-statistics"):
+			c.stats++
+		case matches(opt, "-details"):
+			// Accepted and ignored, as for the objects iptwin lists.
 		case opt == "-V" || matches(opt, "-Version"):
 			fmt.Fprintln(env.Stdout, "ip utility, iproute2-6.1.0, libbpf 1.1.2")
 			return 0
@@ -114,7 +120,7 @@ func runIP(env *Env, prog string, args []string) int {
 	for _, o := range []struct {
 		name string
 		fn   func([]string) int
-	}{{"address", c.addr}, {"addrlabel", nil}, {"maddress", nil}, {"route", c.route}, {"rule", c.rule}, {"neighbor", nil}, {"neighbour", nil}, {"ntable", nil}, {"ntbl", nil}, {"link", c.link}, {"xfrm", c.xfrm}} {
+	}{{"address", c.addr}, {"addrlabel", nil}, {"maddress", nil}, {"route", c.route}, {"rule", c.rule}, {"neighbor", nil}, {"neighbour", nil}, {"ntable", nil}, {"ntbl", nil}, {"link", c.link}, {"xfrm", func(a []string) int { return c.xfrmWith(a, c.stats) }}} {
 		if matches(obj, o.name) {
 			if o.fn == nil {
 				c.errf("ip: \"%s\" is not supported by iptwin\n", o.name)
@@ -127,6 +133,10 @@ func runIP(env *Env, prog string, args []string) int {
 	if run == nil {
 		c.errf("Object \"%s\" is unknown, try \"ip help\".\n", obj)
 		return 1
+	}
+	if c.stats > 0 && !matches(obj, "xfrm") {
+		c.errf("ip: -s is not supported by iptwin for \"%s\"\n", obj)
+		return 255
 	}
 	d, rc := openState(env, prog)
 	if d == nil {
