@@ -46,6 +46,7 @@ var encrAlgs = map[uint16]encrAlg{
 	18: {name: "AES_GCM_8", kernel: "rfc4106(gcm(aes))", block: 1, iv: 8, icv: 8, salt: 4, keyAttr: true},
 	19: {name: "AES_GCM_12", kernel: "rfc4106(gcm(aes))", block: 1, iv: 8, icv: 12, salt: 4, keyAttr: true},
 	20: {name: "AES_GCM_16", kernel: "rfc4106(gcm(aes))", block: 1, iv: 8, icv: 16, salt: 4, keyAttr: true},
+	24: {name: "CAMELLIA_CTR", kernel: "rfc3686(ctr(camellia))", block: 1, iv: 8, salt: 4, keyAttr: true},
 	23: {name: "CAMELLIA_CBC", kernel: "cbc(camellia)", block: 16, iv: 16, keyAttr: true},
 	28: {name: "CHACHA20_POLY1305", kernel: "rfc7539esp(chacha20,poly1305)", block: 1, iv: 8, icv: 16, salt: 4, fixed: 256},
 }

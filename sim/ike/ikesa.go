@@ -156,7 +156,7 @@ func (d *Daemon) initiate(sa *ikeSA) {
 	sa.ni = d.randBytes(32)
 	sa.kei = d.randBytes(dhGroups[sa.dh].size)
 	m := &message{spiI: sa.spiI, exchange: exIKESAInit, flags: flagInitiator, id: 0}
-	m.payloads = append(m.payloads, saPayload(c.IKE, 0), kePayload(sa.dh, sa.kei),
+	m.payloads = append(m.payloads, saPayload(promoteDH(c.IKE, sa.dh), 0), kePayload(sa.dh, sa.kei),
 		payload{typ: plNonce, body: sa.ni})
 	m.payloads = append(m.payloads, d.natdPayloads(sa, sa.me, sa.other, c.ForceEncaps)...)
 	if c.Fragmentation != "no" {

@@ -49,6 +49,7 @@ charon {
 			time_format = %T
 			time_precision = ms
 			default = 1
+			cfg = ${CFGLOG:-1}
 			flush_line = yes
 		}
 	}
