@@ -269,7 +269,10 @@ func (h *Host) fragmentOut(s *skb, l *host.Link, mtu int) Result {
 	var frags [][]byte
 	var err error
 	switch {
-	case s.fragMax > 0 && s.v6():
+	case s.fragMax > 0 && s.v6(), s.v6() && s.local:
+		// A reassembled datagram leaves in fragments again; a local
+		// IPv6 packet is fragmented at its source (ip6_fragment, with an
+		// identification from ipv6_select_ident's keyed hash: random here).
 		_, frags, err = packet.FragmentIPv6(nil, frags, s.buf, mtu, h.random())
 	case s.fragMax > 0:
 		_, frags, err = packet.FragmentIPv4(nil, frags, s.buf, mtu)

@@ -174,3 +174,23 @@ func TestIPv6Closed(t *testing.T) {
 		t.Fatalf("fate %v, emitted %q", res.Fate, c.lines)
 	}
 }
+
+// TestIPv6SourceFragmentation: a local IPv6 datagram larger than the
+// link's MTU leaves in fragments (ip6_fragment), each within the MTU.
+func TestIPv6SourceFragmentation(t *testing.T) {
+	h := newHost(t, append(basic, "ip addr add 2001:db8::1/64 dev eth0")...)
+	var c capture
+	var sizes []int
+	h.Emit = func(dev string, f []byte) { c.emit(dev, f); sizes = append(sizes, len(f)-14) }
+	ip, err := udp6("2001:db8::1", "2001:db8::2", 4500, 4500, 1596).Append(nil, packet.FixAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.Send(ip, &stack.Socket{})
+	if err != nil || res.Fate != stack.FateSent {
+		t.Fatalf("fate %+v, %v", res, err)
+	}
+	if len(sizes) != 2 || sizes[0] > 1500 || sizes[1] > 1500 || !strings.Contains(c.lines[0], "frag (0|") {
+		t.Fatalf("fragments %v: %q", sizes, c.lines)
+	}
+}
