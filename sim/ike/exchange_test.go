@@ -264,3 +264,34 @@ func TestKeyingTriesForever(t *testing.T) {
 	}
 	check(t, "forever", lines)
 }
+
+func TestForceEncaps(t *testing.T) {
+	n, a, b := seedPair(t, "        forceencaps=yes\n", "        forceencaps=yes\n", "")
+	lines, _, ok := up(n, a, "debian3", time.Minute)
+	if !ok {
+		t.Fatal(strings.Join(lines, "\n"))
+	}
+	check(t, "forceencaps", lines)
+	if a.sas[0].Encap == nil || b.sas[0].Encap == nil {
+		t.Error("no UDP encapsulation")
+	}
+}
+
+func TestIKEPortAndNoRoutes(t *testing.T) {
+	n, a, b := seedPair(t, "        rightikeport=4510\n", "        leftikeport=4510\n", "charon {\n\tinstall_routes = no\n}\n")
+	_ = b
+	lines, _, ok := up(n, a, "debian3", time.Minute)
+	if !ok {
+		t.Fatal(strings.Join(lines, "\n"))
+	}
+	s := strings.Join(lines, "\n")
+	// float_ports switches the remote port to 4500 whenever ours was
+	// 500, whatever the peer's (ike_sa.c)
+	if !strings.Contains(s, "sending packet: from 10.0.0.200[500] to 10.0.0.201[4510] (336 bytes)") ||
+		!strings.Contains(s, "sending packet: from 10.0.0.200[4500] to 10.0.0.201[4500]") {
+		t.Error(s)
+	}
+	if len(a.routes) != 0 || len(a.rules) != 0 {
+		t.Errorf("install_routes=no: %+v %+v", a.routes, a.rules)
+	}
+}
