@@ -147,9 +147,9 @@ func TestSecretsErrors(t *testing.T) {
 
 func TestProposals(t *testing.T) {
 	for in, want := range map[string]string{
-		"aes128-sha1-modp1024":       "IKE:AES_CBC_128/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_1024",
+		"aes128-sha1-modp1024":         "IKE:AES_CBC_128/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_1024",
 		"aes256gcm16-prfsha384-ecp384": "IKE:AES_GCM_16_256/PRF_HMAC_SHA2_384/ECP_384",
-		"aes-sha256-curve25519":      "IKE:AES_CBC_128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/CURVE_25519",
+		"aes-sha256-curve25519":        "IKE:AES_CBC_128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/CURVE_25519",
 	} {
 		p, ok := parseProposal(protoIKE, in)
 		if !ok || p.String() != want {
