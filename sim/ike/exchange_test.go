@@ -2,6 +2,7 @@ package ike
 
 import (
 	"flag"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -293,5 +294,40 @@ func TestIKEPortAndNoRoutes(t *testing.T) {
 	}
 	if len(a.routes) != 0 || len(a.rules) != 0 {
 		t.Errorf("install_routes=no: %+v %+v", a.routes, a.rules)
+	}
+}
+
+func TestIPv6(t *testing.T) {
+	n := &testNet{natMap: map[netip.AddrPort]netip.AddrPort{}}
+	a := newHost(t, n, "a", mustAddrs("2001:db8::be6b:d879"), map[netip.Prefix]string{
+		netip.MustParsePrefix("2001:db8::/32"): "eth0"}, "", 1)
+	b := newHost(t, n, "b", mustAddrs("2001:db8:f:608::2"), map[netip.Prefix]string{
+		netip.MustParsePrefix("2001:db8::/32"): "eth0"}, "", 2)
+	conf := "conn v6\n\tleft=%s\n\tright=%s\n\tauthby=secret\n\tauto=add\n"
+	if err := a.d.Load(fmt.Sprintf(conf, "2001:db8::be6b:d879", "2001:db8:f:608::2"), seedSecrets, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.d.Load(fmt.Sprintf(conf, "2001:db8:f:608::2", "2001:db8::be6b:d879"), seedSecrets, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	lines, _, ok := up(n, a, "v6", time.Minute)
+	if !ok {
+		t.Fatal(strings.Join(lines, "\n"))
+	}
+	s := strings.Join(lines, "\n")
+	for _, w := range []string{
+		"sending packet: from 2001:db8::be6b:d879[500] to 2001:db8:f:608::2[500] (940 bytes)",
+		"sending packet: from 2001:db8::be6b:d879[4500] to 2001:db8:f:608::2[4500]",
+		"TS 2001:db8::be6b:d879/128 === 2001:db8:f:608::2/128",
+		"IKE_SA v6[1] established between 2001:db8::be6b:d879[2001:db8::be6b:d879]...2001:db8:f:608::2[2001:db8:f:608::2]",
+	} {
+		if !strings.Contains(s, w) {
+			t.Errorf("missing %q in\n%s", w, s)
+		}
+	}
+	// a host-to-host tunnel gets its route too (install_route finds the
+	// local address in the local selector)
+	if len(a.routes) != 1 || a.routes[0].Dst.String() != "2001:db8:f:608::2/128" || a.routes[0].Src.String() != "2001:db8::be6b:d879" {
+		t.Errorf("routes %+v", a.routes)
 	}
 }
