@@ -12,6 +12,7 @@ import (
 	"github.com/iptwin/iptwin/iptables"
 	"github.com/iptwin/iptwin/nflog"
 	"github.com/iptwin/iptwin/packet"
+	"github.com/iptwin/iptwin/xfrm"
 	"github.com/iptwin/iptwin/xtables"
 )
 
@@ -86,6 +87,9 @@ type Host struct {
 	reasm reassemblers
 	ct    *conntrack.Table
 	tcp   map[tcpKey]*tcpConn
+	// Xfrm is the host's IPsec policies and states (nil: none).
+	Xfrm *xfrm.DB
+	xfrm xfrmState
 	// redirects is the per-peer state of the redirect rate limits.
 	redirects map[netip.Addr]*redirectPeer
 	rate      *rate.Shared

@@ -3,6 +3,7 @@ package stack
 import (
 	"github.com/iptwin/iptwin/host"
 	"github.com/iptwin/iptwin/state"
+	"github.com/iptwin/iptwin/xfrm"
 	"github.com/iptwin/iptwin/xtables"
 )
 
@@ -31,5 +32,8 @@ func Load(d *state.Dir, name string, seed uint64) (*Host, error) {
 		return nil, err
 	}
 	h.Sockets = socks
+	if h.Xfrm, err = xfrm.Load(d.Path); err != nil {
+		return nil, err
+	}
 	return h, nil
 }

@@ -16,6 +16,9 @@ func (h *Host) deliver(s *skb) Result {
 			return res
 		}
 	}
+	if res, ok := h.xfrmInput(s); ok {
+		return res
+	}
 	if h.Deliver != nil && h.Deliver(s.in, p) {
 		return Result{Fate: FateDelivered}
 	}

@@ -383,6 +383,9 @@ func (h *Host) postRouting(s *skb) Result {
 	if v := h.hook(s, xtables.HookPostrouting); v.code != xtables.VerdictCodeAccept {
 		return hookResult(v, xtables.HookPostrouting)
 	}
+	if res, done := h.xfrmOutput(s); done {
+		return res
+	}
 	return h.transmit(s)
 }
 

@@ -27,6 +27,8 @@ type skb struct {
 	nexthop netip.Addr
 	// origin says what made a locally generated packet, for the trace.
 	origin string
+	// decap: the packet came out of an IPsec tunnel.
+	decap bool
 	// fragMax is the largest fragment of a reassembled datagram
 	// (frag_max_size): forwarding fragments it again to that size.
 	fragMax int
