@@ -262,17 +262,8 @@ func (t *Table) Load(r io.Reader, now int64) error {
 			h.hash = h.k.hash(t.seed)
 			t.insert(h)
 		}
-		c.prev = t.last
-		if t.last != nil {
-			t.last.next = c
-		} else {
-			t.first = c
-		}
-		t.last = c
 		t.count++
-		if 2*t.count > len(t.buckets) && len(t.buckets) < 1<<24 {
-			t.resize(2 * len(t.buckets))
-		}
+		t.appendConfirmed(c)
 	}
 	// Rebuild nf_nat_bysource: each chain from its oldest entry, so that
 	// the newest heads it again.

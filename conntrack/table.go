@@ -305,6 +305,13 @@ func (t *Table) Confirm(c *Conn, now int64) bool {
 	c.status |= xtables.IPSConfirmed
 	t.insert(&c.th[Original])
 	t.insert(&c.th[Reply])
+	t.appendConfirmed(c)
+	return true
+}
+
+// appendConfirmed puts a confirmed entry at the end of the listing order
+// and grows the buckets with the table.
+func (t *Table) appendConfirmed(c *Conn) {
 	c.prev = t.last
 	if t.last != nil {
 		t.last.next = c
@@ -315,7 +322,6 @@ func (t *Table) Confirm(c *Conn, now int64) bool {
 	if 2*t.count > len(t.buckets) && len(t.buckets) < 1<<24 {
 		t.resize(2 * len(t.buckets))
 	}
-	return true
 }
 
 // Discard frees an unconfirmed entry whose packet died (dropped, stolen,

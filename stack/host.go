@@ -87,6 +87,10 @@ type Host struct {
 	reasm reassemblers
 	ct    *conntrack.Table
 	tcp   map[tcpKey]*tcpConn
+	// conf and fwd6 are the per-packet sysctls (cacheConf); Reload
+	// takes changes of Net.Sysctl.
+	conf map[string]linkConf
+	fwd6 bool
 	// Xfrm is the host's IPsec policies and states (nil: none).
 	Xfrm *xfrm.DB
 	xfrm xfrmState
@@ -128,7 +132,8 @@ const (
 
 var slotTables = [numSlots]string{"raw", "mangle", "nat", "filter", "security"}
 
-// Reload compiles the rule sets again (after a change of rules).
+// Reload compiles the rule sets again and rereads the sysctls the path
+// consults per packet (after a change of rules or of Net.Sysctl).
 func (h *Host) Reload() error {
 	for f, rs := range h.Rules {
 		h.ctUsed[f] = false
@@ -154,7 +159,28 @@ func (h *Host) Reload() error {
 	if h.rate != nil {
 		h.rate.Prune(h.ruleInfos())
 	}
+	h.cacheConf()
 	return nil
+}
+
+// linkConf is what the path reads of a device's sysctls for every
+// packet, taken from the sysctl map once (Reload) rather than built into
+// keys per packet.
+type linkConf struct {
+	forwarding, disableIPv6, sendRedirects bool
+}
+
+func (h *Host) cacheConf() {
+	h.conf = make(map[string]linkConf, len(h.Net.Links))
+	allRedirects := h.sysctl("net.ipv4.conf.all.send_redirects") == "1"
+	for _, l := range h.Net.Links {
+		h.conf[l.Name] = linkConf{
+			forwarding:    h.sysctl("net.ipv4.conf."+l.Name+".forwarding") == "1",
+			disableIPv6:   h.sysctl("net.ipv6.conf."+l.Name+".disable_ipv6") == "1",
+			sendRedirects: allRedirects || h.sysctl("net.ipv4.conf."+l.Name+".send_redirects") == "1",
+		}
+	}
+	h.fwd6 = h.sysctl("net.ipv6.conf.all.forwarding") == "1"
 }
 
 // ruleInfos lists the match and target data of every rule of the host.

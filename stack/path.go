@@ -168,7 +168,7 @@ func (h *Host) receive(s *skb) Result {
 	if s.hasMAC && !h.macForUs(l, s.mac[:6]) {
 		return dropped("frame for another host (PACKET_OTHERHOST)")
 	}
-	if s.v6() && h.sysctl("net.ipv6.conf."+s.in+".disable_ipv6") == "1" {
+	if s.v6() && h.conf[s.in].disableIPv6 {
 		return dropped("IPv6 disabled on " + s.in)
 	}
 	if s.fam == xtables.IPv4 {
@@ -249,9 +249,9 @@ func (h *Host) noRoute(s *skb, err error) Result {
 
 func (h *Host) forwarding(s *skb) bool {
 	if s.v6() {
-		return h.sysctl("net.ipv6.conf.all.forwarding") == "1"
+		return h.fwd6
 	}
-	return h.sysctl("net.ipv4.conf."+s.in+".forwarding") == "1"
+	return h.conf[s.in].forwarding
 }
 
 // forward is ip_forward / ip6_forward.

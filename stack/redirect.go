@@ -46,7 +46,7 @@ func (h *Host) redirectPeer(a netip.Addr) *redirectPeer {
 // the next hop share a subnet of the interface (inet_addr_onlink) and
 // send_redirects is on for it (all or the device).
 func (h *Host) redirect4(s *skb, out *host.Link, r *host.Route) {
-	if h.sysctl("net.ipv4.conf.all.send_redirects") != "1" && h.sysctl("net.ipv4.conf."+out.Name+".send_redirects") != "1" {
+	if !h.conf[out.Name].sendRedirects {
 		return
 	}
 	if !h.onlink(out, s.pkt.Src(), r.Gw) {
