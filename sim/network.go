@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/iptwin/iptwin/host"
+	"github.com/iptwin/iptwin/internal/wallclock"
 	"github.com/iptwin/iptwin/packet"
 	"github.com/iptwin/iptwin/stack"
 	"github.com/iptwin/iptwin/state"
@@ -292,6 +293,9 @@ func (sh *simHost) reload() error {
 // save writes the host's rules (with their counters) to its state
 // directory, so that a command sees them as they are now.
 func (sh *simHost) save() error {
+	if err := wallclock.Write(sh.dir, sh.n.start.Add(time.Duration(sh.n.now))); err != nil {
+		return err
+	}
 	return stack.SaveRuntime(sh.st, sh.h, sh.st.Names())
 }
 

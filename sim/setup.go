@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/iptwin/iptwin/host"
+	"github.com/iptwin/iptwin/internal/wallclock"
 	"github.com/iptwin/iptwin/stack"
 	"github.com/iptwin/iptwin/state"
 )
@@ -67,6 +68,11 @@ func (e *SetupError) Error() string {
 func (n *Network) setupHost(hs *HostSpec, dir string) (string, error) {
 	d, err := state.Open(dir)
 	if err != nil {
+		return "", err
+	}
+	// The tools a setup runs print the time (iptables-save) as the
+	// virtual clock has it.
+	if err := wallclock.Write(dir, n.start); err != nil {
 		return "", err
 	}
 	nt, err := host.Load(d)

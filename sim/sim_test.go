@@ -97,31 +97,6 @@ func TestIPv6(t *testing.T) {
 	}
 }
 
-// TestExampleSeed003 runs examples/sim-seed003 and compares its output
-// with expected.txt (go test ./sim -run ExampleSeed003 -update rewrites
-// it).
-func TestExampleSeed003(t *testing.T) {
-	dir := "../examples/sim-seed003"
-	r := runFile(t, filepath.Join(dir, "network.yaml"), options(t, true))
-	got := text(t, r)
-	if f := failed(r); len(f) > 0 {
-		t.Errorf("failed assertions:\n%s", strings.Join(f, "\n"))
-	}
-	want := filepath.Join(dir, "expected.txt")
-	if *update {
-		if err := os.WriteFile(want, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exp, err := os.ReadFile(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := sim.Diff(string(exp), got); d != "" {
-		t.Errorf("output differs from %s (-want +got; -update rewrites it):\n%s", want, d)
-	}
-}
-
 // TestDeterministic: the same file gives the same bytes, text and JSON;
 // another seed gives other random choices (ports, sequence numbers).
 func TestDeterministic(t *testing.T) {

@@ -11,8 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	_ "github.com/iptwin/iptwin/ext" // every built-in extension
+	"github.com/iptwin/iptwin/internal/wallclock"
 	"github.com/iptwin/iptwin/state"
 	"github.com/iptwin/iptwin/xtables"
 )
@@ -90,6 +92,15 @@ func Main(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		env.StatePath = state.DefaultPath()
 	}
 	return fn(env, prog, args)
+}
+
+// clock is the host's wall clock: its state's (a simulation's virtual
+// clock, package wallclock) or the machine's.
+func (e *Env) clock() time.Time {
+	if t, ok := wallclock.Read(e.StatePath); ok {
+		return t
+	}
+	return now()
 }
 
 // takeState consumes a leading "--state DIR" or "--state=DIR".
