@@ -175,7 +175,7 @@ func (n *Network) deliver(sh *simHost, in string, p *packet.Packet) bool {
 			return true
 		}
 		if sk := sh.listening(packet.ProtoUDP, p.Dst(), p.UDP.DstPort); sk {
-			n.out(fmt.Sprintf("[%s] %d bytes from %s to %s on udp port %d", sh.name, len(p.Payload),
+			n.out(fmt.Sprintf("[%s] %d bytes from %s to %s on udp port %d", sh.name, int(p.UDP.Length)-8,
 				netip.AddrPortFrom(p.Src(), p.UDP.SrcPort), p.Dst(), p.UDP.DstPort))
 		}
 	}
@@ -267,6 +267,28 @@ func (sh *simHost) routeMTU(dst netip.Addr, oif string) int {
 		return l.MTU
 	}
 	return 1500
+}
+
+// defaultTTL is the TTL (IPv4: ip_default_ttl) or hop limit (IPv6: the
+// output device's hop_limit, ip6_dst_hoplimit) of a packet the host
+// sends to dst.
+func (sh *simHost) defaultTTL(dst netip.Addr, oif string) uint8 {
+	sc := sh.h.Net.Sysctl
+	v := sc["net.ipv4.ip_default_ttl"]
+	if !dst.Is4() {
+		v = sc["net.ipv6.conf.all.hop_limit"]
+		if r, _, err := sh.h.Net.Lookup(dst, netip.Addr{}, "", oif, 0); err == nil {
+			if l := sh.h.Net.LinkByIndex(r.Dev); l != nil {
+				if d, ok := sc["net.ipv6.conf."+l.Name+".hop_limit"]; ok {
+					v = d
+				}
+			}
+		}
+	}
+	if t, ok := atoi(v); ok && t > 0 && t < 256 {
+		return uint8(t)
+	}
+	return 64
 }
 
 // ephemeralPort picks a free local port in ip_local_port_range as

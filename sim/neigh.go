@@ -472,13 +472,7 @@ func (n *Network) linkFailure(sh *simHost, ip []byte) {
 			o.MTU = l.MTU
 		}
 	}
-	ttl := sh.h.Net.Sysctl["net.ipv4.ip_default_ttl"]
-	if v6 {
-		ttl = sh.h.Net.Sysctl["net.ipv6.conf.all.hop_limit"]
-	}
-	if v, ok := atoi(ttl); ok {
-		o.TTL = uint8(v)
-	}
+	o.TTL = sh.defaultTTL(p.Src(), "")
 	typ, code := uint8(icmpgen.ICMPDestUnreach), uint8(icmpgen.ICMPHostUnreach)
 	if v6 {
 		typ, code = icmpgen.ICMPv6DestUnreach, icmpgen.ICMPv6AddrUnreach

@@ -247,7 +247,7 @@ func (a *pingApp) send() {
 	ttl := o.ttl
 	if a.dst.Is4() {
 		if ttl == 0 {
-			ttl, _ = atoi(sh.h.Net.Sysctl["net.ipv4.ip_default_ttl"])
+			ttl = int(sh.defaultTTL(a.dst, o.iface))
 		}
 		h.Layers = packet.LayerIPv4 | packet.LayerICMPv4
 		h.Proto = packet.ProtoICMP
@@ -260,7 +260,7 @@ func (a *pingApp) send() {
 		h.ICMP = packet.ICMP{Type: packet.ICMPEcho}
 	} else {
 		if ttl == 0 {
-			ttl, _ = atoi(sh.h.Net.Sysctl["net.ipv6.conf.all.hop_limit"])
+			ttl = int(sh.defaultTTL(a.dst, o.iface))
 		}
 		h.Layers = packet.LayerIPv6 | packet.LayerICMPv6
 		h.Proto = packet.ProtoICMPv6

@@ -284,15 +284,13 @@ func (c *tcpClient) send(t packet.TCP) {
 	h.TCP = t
 	h.Proto = packet.ProtoTCP
 	if c.dst.Is4() {
-		ttl, _ := atoi(sh.h.Net.Sysctl["net.ipv4.ip_default_ttl"])
 		h.Layers = packet.LayerIPv4 | packet.LayerTCP
 		// inet_id: random at connect, then one more per packet.
-		h.IPv4 = packet.IPv4{IHL: 5, TTL: uint8(ttl), ID: c.ipid, Flags: packet.IPv4DF, Src: c.src, Dst: c.dst}
+		h.IPv4 = packet.IPv4{IHL: 5, TTL: sh.defaultTTL(c.dst, ""), ID: c.ipid, Flags: packet.IPv4DF, Src: c.src, Dst: c.dst}
 		c.ipid++
 	} else {
-		hl, _ := atoi(sh.h.Net.Sysctl["net.ipv6.conf.all.hop_limit"])
 		h.Layers = packet.LayerIPv6 | packet.LayerTCP
-		h.IPv6 = packet.IPv6{HopLimit: uint8(hl), Src: c.src, Dst: c.dst}
+		h.IPv6 = packet.IPv6{HopLimit: sh.defaultTTL(c.dst, ""), Src: c.src, Dst: c.dst}
 		if sh.h.Net.Sysctl["net.ipv6.auto_flowlabels"] != "0" {
 			h.IPv6.FlowLabel = uint32(c.isn) & 0xfffff
 		}

@@ -121,16 +121,14 @@ func (a *udpApp) start() {
 	h.UDP = packet.UDP{SrcPort: a.sport, DstPort: a.port}
 	h.Payload = make([]byte, a.size)
 	if a.dst.Is4() {
-		ttl, _ := atoi(sh.h.Net.Sysctl["net.ipv4.ip_default_ttl"])
 		h.Layers = packet.LayerIPv4 | packet.LayerUDP
-		h.IPv4 = packet.IPv4{IHL: 5, TTL: uint8(ttl), ID: sh.rnd.u16(), Src: a.src, Dst: a.dst}
+		h.IPv4 = packet.IPv4{IHL: 5, TTL: sh.defaultTTL(a.dst, ""), ID: sh.rnd.u16(), Src: a.src, Dst: a.dst}
 		if a.size+28 <= sh.routeMTU(a.dst, "") {
 			h.IPv4.Flags = packet.IPv4DF
 		}
 	} else {
-		hl, _ := atoi(sh.h.Net.Sysctl["net.ipv6.conf.all.hop_limit"])
 		h.Layers = packet.LayerIPv6 | packet.LayerUDP
-		h.IPv6 = packet.IPv6{HopLimit: uint8(hl), Src: a.src, Dst: a.dst}
+		h.IPv6 = packet.IPv6{HopLimit: sh.defaultTTL(a.dst, ""), Src: a.src, Dst: a.dst}
 		if sh.h.Net.Sysctl["net.ipv6.auto_flowlabels"] != "0" {
 			h.IPv6.FlowLabel = sh.rnd.u32() & 0xfffff
 		}
