@@ -29,7 +29,7 @@ type Runner func(state string, argv []string, stdin io.Reader, stdout, stderr io
 var DefaultTools = []string{
 	"iptables", "ip6tables", "iptables-save", "ip6tables-save", "iptables-restore", "ip6tables-restore",
 	"iptables-nft", "ip6tables-nft", "iptables-nft-save", "ip6tables-nft-save", "iptables-nft-restore",
-	"ip6tables-nft-restore", "ip", "sysctl", "ipset", "conntrack",
+	"ip6tables-nft-restore", "iptables-apply", "ip6tables-apply", "ip", "sysctl", "ipset", "conntrack",
 }
 
 // EtherKind is the link kind of a host's Ethernet interfaces (a NIC,
