@@ -142,6 +142,14 @@ func (n *Network) setupHost(hs *HostSpec, dir string) (string, error) {
 			return "", err
 		}
 	}
+	if hs.Internet {
+		for _, r := range internetRoutes(hs) {
+			c := Cmd{Text: "ip " + strings.Join(r, " "), at: hs.internetAt}
+			if err := n.runSetup(hs, dir, c, append([]string{"ip"}, r...), nil, &out); err != nil {
+				return "", err
+			}
+		}
+	}
 	for _, rf := range []struct{ tool, file string }{{"iptables-restore", hs.Rules}, {"ip6tables-restore", hs.Rules6}} {
 		if rf.file == "" {
 			continue

@@ -59,6 +59,11 @@ type HostSpec struct {
 	// AllowFailures lets the setup go on when a command fails, as the
 	// script would on a real machine.
 	AllowFailures bool
+	// Internet makes the host stand for the rest of the world: it
+	// forwards, and every address no route of its own leads elsewhere is
+	// one of its own (internet.go).
+	Internet   bool
+	internetAt node
 	// Extra holds the values of the fields other packages registered
 	// (RegisterHostField), by field name.
 	Extra map[string]any
@@ -258,7 +263,7 @@ func (t *Topology) Path(p string) string {
 
 // builtinHostFields are the fields of a host the simulator knows itself.
 var builtinHostFields = []string{"hostname", "interfaces", "routes", "sysctl", "hosts", "hosts_file", "rules", "rules6",
-	"commands", "script", "listen", "allow_failures"}
+	"commands", "script", "listen", "allow_failures", "internet"}
 
 func parseHost(p pair, t *Topology) (*HostSpec, error) {
 	if !nameRE.MatchString(p.key) {
@@ -374,6 +379,15 @@ func parseHost(p pair, t *Topology) (*HostSpec, error) {
 			return nil, n.errf("%v", err)
 		}
 		h.Hosts = string(data)
+	}
+	if n, ok := f["internet"]; ok {
+		if h.Internet, err = n.boolean(); err != nil {
+			return nil, err
+		}
+		h.internetAt = n
+		if h.Internet {
+			h.Sysctls = append(internetSysctls(h.Sysctls, n), h.Sysctls...)
+		}
 	}
 	if n, ok := f["allow_failures"]; ok {
 		if h.AllowFailures, err = n.boolean(); err != nil {
