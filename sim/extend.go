@@ -143,6 +143,34 @@ func (h *HostEnv) StateDir() string { return h.sh.dir }
 // has none).
 func (h *HostEnv) Value(field string) any { return h.sh.spec.Extra[field] }
 
+// State is what an extension keeps for the host under key (its running
+// daemon), nil when nothing was set: it lives as long as the network.
+func (h *HostEnv) State(key string) any { return h.sh.ext(key) }
+
+// SetState keeps v for the host under key.
+func (h *HostEnv) SetState(key string, v any) { h.sh.setExt(key, v) }
+
+func (sh *simHost) ext(key string) any { return sh.extState[key] }
+
+func (sh *simHost) setExt(key string, v any) {
+	if sh.extState == nil {
+		sh.extState = map[string]any{}
+	}
+	sh.extState[key] = v
+}
+
+// Syslog adds a line a daemon of the host writes to syslog under tag
+// ("charon"), shown with the step's LOG lines as rsyslog writes it
+// ("Jun 20 21:51:02 debian charon: 11[NET] ..."). Outside a step it
+// is lost, as LOG lines are.
+func (h *HostEnv) Syslog(tag, line string) {
+	n := h.sh.n
+	if n.rec == nil {
+		return
+	}
+	n.rec.Logs = append(n.rec.Logs, LogLine{Time: n.now, Host: h.sh.name, Hostname: h.sh.spec.Hostname, Tag: tag, Line: line})
+}
+
 // Now is the virtual clock in ns.
 func (h *HostEnv) Now() int64 { return h.sh.n.now }
 

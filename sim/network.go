@@ -107,6 +107,8 @@ type simHost struct {
 	hostsFile   map[string]netip.Addr
 	// udpHandlers are the UDP ports extensions listen on (HandleUDP).
 	udpHandlers map[uint16]func(*packet.Packet)
+	// extState is what extensions keep per host (HostEnv.SetState).
+	extState map[string]any
 }
 
 // iface is a host's interface and the link it is on.

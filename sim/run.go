@@ -56,8 +56,11 @@ type LogLine struct {
 	Time     int64  `json:"time_ns"`
 	Host     string `json:"host"`
 	Hostname string `json:"-"`
-	Line     string `json:"line"`
-	Syslog   string `json:"syslog"`
+	// Tag is the syslog tag of a daemon's line ("charon"); empty for the
+	// kernel's LOG lines.
+	Tag    string `json:"tag,omitempty"`
+	Line   string `json:"line"`
+	Syslog string `json:"syslog"`
 }
 
 // Frame is a frame that crossed a link, as tcpdump -nn prints it.
@@ -142,7 +145,7 @@ func (n *Network) RunStep(s *Step) *StepResult {
 	for i := range r.Logs {
 		l := &r.Logs[i]
 		l.Syslog = string(nflog.AppendSyslog(nil, n.start.Add(time.Duration(l.Time)).UnixNano(), l.Hostname,
-			[]byte(l.Line), nflog.SyslogOptions{Loc: n.start.Location()}))
+			[]byte(l.Line), nflog.SyslogOptions{Loc: n.start.Location(), Tag: l.Tag}))
 	}
 	for i := range s.Expect {
 		r.Expect = append(r.Expect, n.check(&s.Expect[i], r))

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Transport sends the daemon's UDP datagrams. The payload is the UDP
@@ -73,6 +74,9 @@ type Options struct {
 	Seed uint64
 	// Kernel is the uname shown by statusall (default "6.1.0-28-amd64").
 	Kernel string
+	// Epoch is the wall clock at virtual time 0 (statusall's "since");
+	// default 2026-01-01 00:00:00 UTC.
+	Epoch time.Time
 	// File names used in error messages.
 	ConfFile, SecretsFile, SwconfFile string
 }
@@ -110,6 +114,9 @@ func New(opt Options) *Daemon {
 	}
 	if opt.Kernel == "" {
 		opt.Kernel = "6.1.0-28-amd64"
+	}
+	if opt.Epoch.IsZero() {
+		opt.Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
 	return &Daemon{opt: opt, rnd: rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15)),
 		settings: DefaultSettings(), nextIKE: 1, nextChild: 1, nextReqid: 1, nextCmd: 1}
@@ -164,6 +171,9 @@ func (d *Daemon) Load(conf, secrets, swconf string, now int64) error {
 	}
 	return nil
 }
+
+// Settings are the strongswan.conf options in effect (after Load).
+func (d *Daemon) Settings() Settings { return d.settings }
 
 // Conns are the loaded connections.
 func (d *Daemon) Conns() []*Conn { return d.conns }
@@ -227,6 +237,14 @@ func (d *Daemon) Tick(now int64) []Output {
 		if sa.pending != nil && sa.pending.deadline <= now {
 			d.retransmit(sa)
 		}
+		if sa.halfOpen() && sa.halfOpenAt <= now {
+			// delete_ike_sa_job.c: a responder's IKE_SA not established
+			// after charon.half_open_timeout
+			d.log(0, "JOB", "deleting half open IKE_SA with %s after timeout", sa.other.Addr().Unmap())
+			sa.state = stDestroying
+			sa.pending = nil
+			d.removeSA(sa)
+		}
 	}
 	return d.take()
 }
@@ -238,8 +256,16 @@ func (d *Daemon) NextTimer() (int64, bool) {
 		if sa.pending != nil && (!ok || sa.pending.deadline < best) {
 			best, ok = sa.pending.deadline, true
 		}
+		if sa.halfOpen() && (!ok || sa.halfOpenAt < best) {
+			best, ok = sa.halfOpenAt, true
+		}
 	}
 	return best, ok
+}
+
+// halfOpen: a responder's IKE_SA still connecting, with its timeout.
+func (sa *ikeSA) halfOpen() bool {
+	return !sa.initiator && sa.state == stConnecting && sa.halfOpenAt > 0
 }
 
 // resolveHost turns left=/right= into an address (the zero Addr for

@@ -215,8 +215,20 @@ func TestDrop4500(t *testing.T) {
 		t.Fatal("should have failed")
 	}
 	check(t, "drop4500", lines)
-	if st := b.d.Status(n.now); st[0] != "Security Associations (0 up, 1 connecting):" {
+	// The real responder (testdata/real/drop4500/charon-b.log): "19:33:44
+	// 07[JOB] deleting half open IKE_SA with 10.0.0.200 after timeout", 30
+	// s after its IKE_SA_INIT response; its status then shows none.
+	if st := b.d.Status(n.now); st[0] != "Security Associations (0 up, 0 connecting):" {
 		t.Errorf("responder status %q", st)
+	}
+	var at int64 = -1
+	for _, o := range b.lines {
+		if o.Line == "deleting half open IKE_SA with 10.0.0.200 after timeout" && o.Group == "JOB" {
+			at = o.Time
+		}
+	}
+	if first := b.lines[0].Time; at-first != int64(30*time.Second) {
+		t.Errorf("half open IKE_SA deleted at %d ns after the first datagram", at-first)
 	}
 }
 

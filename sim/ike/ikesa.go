@@ -87,7 +87,10 @@ type ikeSA struct {
 
 	established int64
 	rekeyIn     int64 // seconds after establishment
-	reauth      bool
+	// halfOpenAt is when a responder's IKE_SA that is still connecting
+	// is destroyed (delete_ike_sa_job after charon.half_open_timeout).
+	halfOpenAt int64
+	reauth     bool
 }
 
 func (d *Daemon) newIKESA(c *Conn, initiator bool) *ikeSA {
@@ -517,6 +520,7 @@ func (d *Daemon) respondInit(p Datagram, raw []byte, m *message) {
 	}
 	sa := d.newIKESA(conns[0], false)
 	sa.me, sa.other = p.Dst, p.Src
+	sa.halfOpenAt = d.now + int64(d.settings.HalfOpenTimeout)*int64(time.Second)
 	sa.spiI = m.spiI
 	sa.peerFirst = append([]byte(nil), raw...)
 	d.log(0, "IKE", "%s is initiating an IKE_SA", p.Src.Addr())

@@ -44,7 +44,9 @@ func (d *Daemon) status(now int64, all bool) []string {
 	if all {
 		up := (now - d.started) / int64(time.Second)
 		p("Status of IKE charon daemon (strongSwan 5.9.8, Linux %s, x86_64):", d.opt.Kernel)
-		p("  uptime: %s, since %s", timeDelta(up), "Jan  1 00:00:00 2026")
+		// time_printf_hook: "%s %02d %02d:%02d:%02d %04d" in local time
+		since := d.opt.Epoch.Add(time.Duration(d.started)).Format("Jan 02 15:04:05 2006")
+		p("  uptime: %s, since %s", timeDelta(up), since)
 		p("  malloc: sbrk 2715648, mmap 0, used 884336, free 1831312")
 		p("  worker threads: 11 of 16 idle, 5/0/0/0 working, job queue: 0/0/0/0, scheduled: %d", 2*len(d.sas))
 		p("  loaded plugins: charon aesni aes rc2 sha2 sha1 md5 mgf1 random nonce x509 revocation constraints pubkey pkcs1 pkcs7 pkcs12 pgp dnskey sshkey pem openssl pkcs8 fips-prf gmp agent xcbc hmac kdf gcm drbg attr kernel-netlink resolve socket-default connmark stroke updown eap-mschapv2 xauth-generic counters")

@@ -17,13 +17,19 @@ type Settings struct {
 	RetransmitBase    float64 // charon.retransmit_base (1.8)
 	RetransmitTries   int     // charon.retransmit_tries (5)
 	FragmentSize      int     // charon.fragment_size (1280)
+	// StrokeTimeout is charon.plugins.stroke.timeout in ms (0: "ipsec
+	// up" waits until the IKE_SA is established or fails).
+	StrokeTimeout int
+	// HalfOpenTimeout is charon.half_open_timeout (30 s): a responder's
+	// IKE_SA not established by then is destroyed.
+	HalfOpenTimeout int
 }
 
 // DefaultSettings are charon 5.9's defaults (conf/options/charon.opt).
 func DefaultSettings() Settings {
 	return Settings{InstallRoutes: true, RoutingTable: 220, RoutingTablePrio: 220,
 		Port: 500, PortNATT: 4500, RetransmitTimeout: 4.0, RetransmitBase: 1.8,
-		RetransmitTries: 5, FragmentSize: 1280}
+		RetransmitTries: 5, FragmentSize: 1280, HalfOpenTimeout: 30}
 }
 
 // parseSwconf reads strongswan.conf's syntax (settings_parser.y): nested
@@ -130,5 +136,7 @@ func settingsFrom(file string, kv map[string]string) (Settings, []Diag) {
 	float("charon.retransmit_base", &s.RetransmitBase)
 	integer("charon.retransmit_tries", &s.RetransmitTries)
 	integer("charon.fragment_size", &s.FragmentSize)
+	integer("charon.plugins.stroke.timeout", &s.StrokeTimeout)
+	integer("charon.half_open_timeout", &s.HalfOpenTimeout)
 	return s, diags
 }
