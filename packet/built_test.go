@@ -26,6 +26,39 @@ func build(h Headers) []byte {
 	return b
 }
 
+// ikeMessages are ISAKMP headers (RFC 7296 3.1) with payload chains.
+func ikeMessages() [][]byte {
+	msg := func(ver, etype, flags uint8, msgid uint32, np uint8, body []byte) []byte {
+		b := make([]byte, 28, 28+len(body))
+		copy(b, "\x11\x22\x33\x44\x55\x66\x77\x88")
+		b[16], b[17], b[18], b[19] = np, ver, etype, flags
+		b[20], b[21], b[22], b[23] = byte(msgid>>24), byte(msgid>>16), byte(msgid>>8), byte(msgid)
+		b = append(b, body...)
+		n := len(b)
+		b[24], b[25], b[26], b[27] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
+		return b
+	}
+	pay := func(next uint8, n int) []byte { // a generic payload header and n bytes
+		p := append([]byte{next, 0, byte((n + 4) >> 8), byte(n + 4)}, seq(n)...)
+		return p
+	}
+	sa := append(append(pay(34, 8), pay(40, 16)...), pay(0, 4)...) // SA, KE, Nonce
+	enc := pay(35, 40)                                             // SK, inner IDi
+	short := pay(0, 100)[:40]                                      // item length beyond the data
+	return [][]byte{
+		msg(0x20, 34, 0x08, 0, 33, sa),       // IKE_SA_INIT request
+		msg(0x20, 34, 0x20, 0, 33, sa),       // IKE_SA_INIT response
+		msg(0x20, 35, 0x08, 1, 46, enc),      // IKE_AUTH request
+		msg(0x20, 37, 0x28, 2, 46, enc),      // INFORMATIONAL response, initiator
+		msg(0x20, 36, 0x00, 3, 46, enc),      // CREATE_CHILD_SA, no flags
+		msg(0x20, 99, 0x08, 0, 0, nil),       // unknown exchange type
+		msg(0x20, 35, 0x08, 1, 46, short),    // truncated SK payload
+		msg(0x10, 2, 0x00, 0, 1, pay(0, 8)),  // IKEv1 identity protection
+		msg(0x30, 34, 0x08, 0, 0, nil),       // version 3
+		msg(0x20, 34, 0x08, 0, 33, nil)[:20], // shorter than the header
+	}
+}
+
 func seq(n int) []byte {
 	b := make([]byte, n)
 	for i := range b {
@@ -131,6 +164,23 @@ func builtPackets() [][]byte {
 	add(build(h))
 	h.Layers &^= LayerESP
 	h.Payload = []byte{0xff}
+	add(build(h))
+	// IKE on 500 and (after the non-ESP marker) on 4500: IKEv2
+	// exchanges of both roles, a truncated payload chain, a short
+	// header, IKEv1 and an unknown version.
+	h = ip4("192.0.2.1", "198.51.100.7", ProtoUDP, LayerUDP)
+	for _, ike := range ikeMessages() {
+		for _, port := range []uint16{500, 4500} {
+			h.UDP = UDP{SrcPort: port, DstPort: port}
+			h.Payload = ike
+			if port == 4500 {
+				h.Payload = append([]byte{0, 0, 0, 0}, ike...)
+			}
+			add(build(h))
+		}
+	}
+	h.UDP = UDP{SrcPort: 500, DstPort: 4500}
+	h.Payload = ikeMessages()[0]
 	add(build(h))
 	h = ip4("192.0.2.1", "198.51.100.7", ProtoUDP, LayerUDP)
 	h.UDP = UDP{SrcPort: 5005, DstPort: 5006}

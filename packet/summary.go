@@ -504,6 +504,10 @@ func (s *summarizer) appendUDP(b []byte, length int, withAddrs bool) []byte {
 	if ulen < length {
 		length = ulen
 	}
+	if u.SrcPort == portIKE || u.DstPort == portIKE {
+		pl := h.Data[len(h.Net)+8:]
+		return appendISAKMP(b, pl[:min(len(pl), length)])
+	}
 	if u.SrcPort == PortIPsecNATT || u.DstPort == PortIPsecNATT {
 		pl := h.Data[len(h.Net)+8:]
 		pl = pl[:min(len(pl), length)]
@@ -513,8 +517,8 @@ func (s *summarizer) appendUDP(b []byte, length int, withAddrs bool) []byte {
 		case length < 4:
 			return append(b, " [|isakmp_rfc3948]"...)
 		case be.Uint32(pl) == 0:
-			b = append(b, "NONESP-encap: isakmp"...)
-			return b
+			b = append(b, "NONESP-encap: "...)
+			return appendISAKMP(b, pl[4:])
 		}
 		b = append(b, "UDP-encap: "...)
 		if length < 8 || len(pl) < 8 {
@@ -535,6 +539,87 @@ func (s *summarizer) appendUDP(b []byte, length int, withAddrs bool) []byte {
 	}
 	b = append(b, "UDP, length "...)
 	return appendU(b, uint64(ulen))
+}
+
+// portIKE is ISAKMP's port, which tcpdump decodes before 4500.
+const portIKE = 500
+
+// ikeExchanges are tcpdump's names of the exchange types (etypestr).
+var ikeExchanges = [...]string{0: "none", 1: "base", 2: "ident", 3: "auth", 4: "agg", 5: "inf",
+	32: "oakley-quick", 33: "oakley-newgroup", 34: "ikev2_init", 35: "ikev2_auth", 36: "child_sa", 37: "inf2"}
+
+// appendISAKMP is tcpdump's isakmp_print without -v: the exchange, its
+// phase and the role flags of the header (IKEv1's role from the
+// responder cookie alone: tcpdump also remembers cookies across packets).
+func appendISAKMP(b, m []byte) []byte {
+	if len(m) < 28 {
+		return append(b, " [|isakmp]"...)
+	}
+	b = append(b, "isakmp:"...)
+	etype, flags := m[18], m[19]
+	first := be.Uint32(m[20:]) == 0
+	switch m[17] >> 4 {
+	case 1:
+		if first {
+			b = append(b, " phase 1"...)
+		} else {
+			b = append(b, " phase 2/others"...)
+		}
+		if allZero(m[8:16]) {
+			b = append(b, " I"...)
+		} else {
+			b = append(b, " ?"...)
+		}
+		b = appendIKEExchange(b, etype)
+		if flags&3 != 0 {
+			b = append(b, '[')
+			if flags&1 != 0 {
+				b = append(b, 'E')
+			}
+			if flags&2 != 0 {
+				b = append(b, 'C')
+			}
+			b = append(b, ']')
+		}
+	case 2:
+		if first {
+			b = append(b, " parent_sa"...)
+		} else {
+			b = append(b, " child_sa "...)
+		}
+		b = appendIKEExchange(b, etype)
+		if flags != 0 {
+			b = append(b, '[')
+			for _, f := range [...]struct {
+				bit uint8
+				c   byte
+			}{{0x08, 'I'}, {0x10, 'V'}, {0x20, 'R'}} {
+				if flags&f.bit != 0 {
+					b = append(b, f.c)
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	return b
+}
+
+func appendIKEExchange(b []byte, etype uint8) []byte {
+	b = append(b, ' ')
+	if int(etype) < len(ikeExchanges) && ikeExchanges[etype] != "" {
+		return append(b, ikeExchanges[etype]...)
+	}
+	b = append(b, '#')
+	return appendU(b, uint64(etype))
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // quoted returns n bytes at off of the ICMP body, or ok false when the
