@@ -30,8 +30,8 @@ func TestIPsecSeed000(t *testing.T) {
 	for _, want := range []string{
 		"LEN=364 TOS=0x00 PREC=0x00 TTL=64 ID=",
 		"DF PROTO=UDP SPT=500 DPT=500 LEN=344 \n",
-		"wan  21:51:04.000000 IP 10.0.0.200.500 > 10.0.0.201.500: UDP, length 336\n",
-		"wan  21:51:11.200000 IP 10.0.0.200.500 > 10.0.0.201.500: UDP, length 336\n",
+		"wan  21:51:04.000000 IP 10.0.0.200.500 > 10.0.0.201.500: isakmp: parent_sa ikev2_init[I]\n",
+		"wan  21:51:11.200000 IP 10.0.0.200.500 > 10.0.0.201.500: isakmp: parent_sa ikev2_init[I]\n",
 		"generating IKE_AUTH request 1 [ IDi N(INIT_CONTACT) IDr AUTH SA TSi TSr N(MOBIKE_SUP) N(ADD_4_ADDR) N(MULT_AUTH) N(EAP_ONLY) N(MSG_ID_SYN_SUP) ]\n",
 		"IKE_SA debian3[1] established between 10.0.0.200[debian2.example.com]...10.0.0.201[debian3.example.com]\n",
 		"ESP(spi=0x", "), length 132\n",
