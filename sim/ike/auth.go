@@ -8,13 +8,33 @@ import (
 	"time"
 )
 
-// myIdentity is the local identity of a conn end (leftid, else the
-// address in use).
-func myIdentity(e *End, addr netip.Addr) identity {
-	if e.ID == "" || e.ID == "%any" {
-		return addrIdentity(addr)
+// configID is a conn end's identity as stroke_config.c builds it:
+// leftid=, else the end's host as written (an address, a host name as
+// FQDN); none (ID_ANY) for %any and %defaultroute. An identity that is
+// the end's certificate's subject has the certificate's encoding.
+func configID(e *End) (identity, bool) {
+	s := e.ID
+	if s == "" {
+		s = e.Host
 	}
-	return parseIdentity(e.ID)
+	switch s {
+	case "", "%any", "%any4", "%any6", "%defaultroute":
+		return identity{}, false
+	}
+	id := parseIdentity(s)
+	if e.Cert != nil && id.typ == idDN && sameDN(id.data, e.Cert.x.RawSubject) {
+		return certIdentity(e.Cert), true
+	}
+	return id, true
+}
+
+// myIdentity is the local identity of a conn end, the address in use
+// when none is configured.
+func myIdentity(e *End, addr netip.Addr) identity {
+	if id, ok := configID(e); ok {
+		return id
+	}
+	return addrIdentity(addr)
 }
 
 // localTS and remoteTS are a CHILD_SA's configured selectors: the
@@ -44,31 +64,42 @@ func (sa *ikeSA) authData(secret []byte, initiator bool, msg, idBody []byte) []b
 func (sa *ikeSA) sendAuth() {
 	d, c := sa.d, sa.conn
 	local, remote := d.ends(c)
-	sa.myID = myIdentity(local, sa.me.Addr())
-	if remote.ID != "" && remote.ID != "%any" {
-		sa.otherID = parseIdentity(remote.ID)
+	if id, ok := configID(local); ok {
+		sa.myID = id
 	} else {
-		sa.otherID = identity{}
+		// ike_auth.c build_i
+		sa.log("CFG", "no IDi configured, fall back on IP address")
+		sa.myID = addrIdentity(sa.me.Addr())
 	}
-	secret, ok := findPSK(d.secrets, sa.myID.text, otherText(sa.otherID, sa.other.Addr()))
+	sa.otherID, _ = configID(remote)
+	certReq, hasCertReq := d.certReqPayload()
+	if hasCertReq {
+		sa.logCertReqs()
+	}
+	idi := sa.myID.payload(plIDi)
+	authPl, certPl, ok := sa.buildAuth(local, true, idi.body)
 	if !ok {
-		sa.log("CFG", "no shared key found for '%s' - '%s'", sa.myID.text, otherText(sa.otherID, sa.other.Addr()))
 		sa.log("IKE", "generating IKE_AUTH request failed")
 		d.fail(sa, "")
 		return
 	}
-	sa.log("IKE", "authentication of '%s' (myself) with pre-shared key", sa.myID.text)
 	sa.childUID = d.nextChild
 	d.nextChild++
 	sa.log("IKE", "establishing CHILD_SA %s{%d}", c.Name, sa.childUID)
-	idi := sa.myID.payload(plIDi)
-	auth := sa.authData(secret, true, sa.firstMsg, idi.body)
 	m := &message{spiI: sa.spiI, exchange: exIKEAuth, flags: flagInitiator, id: sa.nextMID}
-	m.payloads = append(m.payloads, idi, notifyPayload(nInitialContact, nil))
+	// message.c ike_auth_i_order
+	m.payloads = append(m.payloads, idi)
+	if certPl.typ != 0 {
+		m.payloads = append(m.payloads, certPl)
+	}
+	m.payloads = append(m.payloads, notifyPayload(nInitialContact, nil))
+	if hasCertReq {
+		m.payloads = append(m.payloads, certReq)
+	}
 	if sa.otherID.typ != 0 {
 		m.payloads = append(m.payloads, sa.otherID.payload(plIDr))
 	}
-	m.payloads = append(m.payloads, payload{typ: plAuth, body: append([]byte{2, 0, 0, 0}, auth...)})
+	m.payloads = append(m.payloads, authPl)
 	if c.Mode == "transport" {
 		m.payloads = append(m.payloads, notifyPayload(nUseTransportMode, nil))
 	}
@@ -94,6 +125,74 @@ func otherText(id identity, a netip.Addr) string {
 		return "%any"
 	}
 	return id.text
+}
+
+// buildAuth makes our AUTH payload (and the CERT payload to send with
+// it) for the end's authentication class, logging as ike_auth.c and
+// ike_cert_post.c do.
+func (sa *ikeSA) buildAuth(local *End, initiator bool, idBody []byte) (auth, certPl payload, ok bool) {
+	d := sa.d
+	if local.Auth == "psk" || local.Auth == "secret" {
+		secret, ok := findPSK(d.secrets, sa.myID.text, otherText(sa.otherID, sa.other.Addr()))
+		if !ok {
+			sa.log("CFG", "no shared key found for '%s' - '%s'", sa.myID.text, otherText(sa.otherID, sa.other.Addr()))
+			return payload{}, payload{}, false
+		}
+		sa.log("IKE", "authentication of '%s' (myself) with pre-shared key", sa.myID.text)
+		data := sa.authData(secret, initiator, sa.firstMsg, idBody)
+		return payload{typ: plAuth, body: append([]byte{2, 0, 0, 0}, data...)}, payload{}, true
+	}
+	var key = (*rsaKey)(nil)
+	if local.Cert != nil {
+		key = d.keyFor(local.Cert)
+	}
+	if key == nil {
+		sa.log("IKE", "no private key found for '%s'", sa.myID.text)
+		return payload{}, payload{}, false
+	}
+	auth, err := sa.signAuth(key, initiator, sa.firstMsg, idBody)
+	if err != nil {
+		sa.log("IKE", "authentication of '%s' (myself) with RSA_EMSA_PKCS1_SHA2_256 failed", sa.myID.text)
+		return payload{}, payload{}, false
+	}
+	sa.log("IKE", "authentication of '%s' (myself) with RSA_EMSA_PKCS1_SHA2_256 successful", sa.myID.text)
+	if local.SendCert == "always" || local.SendCert == "ifasked" && sa.peerCertReq {
+		sa.log("IKE", "sending end entity cert \"%s\"", local.Cert.subject())
+		certPl = certPayload(local.Cert)
+	}
+	return auth, certPl, true
+}
+
+// verifyPeer checks the peer's AUTH payload: a PSK's MAC, or a
+// signature by a trusted certificate (the one received, else the
+// configured rightcert) for its identity.
+func (sa *ikeSA) verifyPeer(remote *End, peerCert *cert, id identity, authPl, idPl payload, initiator bool) bool {
+	d := sa.d
+	if len(authPl.body) >= 1 && authPl.body[0] == 2 {
+		secret, _ := findPSK(d.secrets, sa.myID.text, id.text)
+		want := sa.authData(secret, initiator, sa.peerFirst, idPl.body)
+		if len(authPl.body) < 4 || !bytes.Equal(authPl.body[4:], want) {
+			sa.log("IKE", "tried 1 shared key for '%s' - '%s', but MAC mismatched", sa.myID.text, id.text)
+			return false
+		}
+		sa.log("IKE", "authentication of '%s' with pre-shared key successful", id.text)
+		return true
+	}
+	c := peerCert
+	if c == nil || !idMatchesCert(id, c.x) {
+		c = remote.Cert
+	}
+	if c == nil || !idMatchesCert(id, c.x) || !sa.trust(c) {
+		sa.log("IKE", "no trusted RSA public key found for '%s'", id.text)
+		return false
+	}
+	if !sa.verifyAuth(c, authPl.body, initiator, sa.peerFirst, idPl.body) {
+		sa.log("IKE", "signature validation failed, looking for another key")
+		sa.log("IKE", "no trusted RSA public key found for '%s'", id.text)
+		return false
+	}
+	sa.log("IKE", "authentication of '%s' with RSA_EMSA_PKCS1_SHA2_256 successful", id.text)
+	return true
 }
 
 // addressList is ike_mobike.c build_address_list: the host's other
@@ -133,6 +232,9 @@ func (d *Daemon) authRequest(sa *ikeSA, m *message) {
 	if p, ok := m.find(plIDr); ok {
 		idr, _ = identityFromPayload(p.body)
 	}
+	// ike_cert_pre.c process_r
+	sa.processCertReqs(m)
+	peerCert := sa.peerCertFrom(m)
 	myText := "%any"
 	if idr.typ != 0 {
 		myText = idr.text
@@ -141,13 +243,10 @@ func (d *Daemon) authRequest(sa *ikeSA, m *message) {
 	var conn *Conn
 	for _, c := range d.findIKEConfigs(sa.me.Addr(), sa.other.Addr()) {
 		local, remote := d.ends(c)
-		if remote.ID != "" && remote.ID != "%any" && !parseIdentity(remote.ID).equal(idi) {
+		if rid, ok := configID(remote); ok && !rid.equal(idi) {
 			continue
 		}
-		if remote.ID == "" && !addrIdentity(sa.other.Addr()).equal(idi) {
-			continue
-		}
-		if idr.typ != 0 && !myIdentity(local, sa.me.Addr()).equal(idr) {
+		if lid, ok := configID(local); ok && idr.typ != 0 && !lid.equal(idr) {
 			continue
 		}
 		conn = c
@@ -161,30 +260,45 @@ func (d *Daemon) authRequest(sa *ikeSA, m *message) {
 	sa.conn = conn
 	sa.log("CFG", "selected peer config '%s'", conn.Name)
 	local, remote := d.ends(conn)
-	sa.myID = myIdentity(local, sa.me.Addr())
-	secret, ok := findPSK(d.secrets, sa.myID.text, idi.text)
-	if !ok {
-		sa.log("CFG", "no shared key found for '%s' - '%s'", sa.myID.text, idi.text)
+	if id, ok := configID(local); ok {
+		sa.myID = id
+	} else if idr.typ != 0 {
+		sa.myID = idr
+	} else {
+		sa.myID = addrIdentity(sa.me.Addr())
+	}
+	if len(authPl.body) < 4 {
 		d.authFailed(sa, m)
 		return
 	}
-	want := sa.authData(secret, true, sa.peerFirst, idiPl.body)
-	if len(authPl.body) < 4 || !bytes.Equal(authPl.body[4:], want) {
-		sa.log("IKE", "tried 1 shared key for '%s' - '%s', but MAC mismatched", sa.myID.text, idi.text)
+	if authPl.body[0] == 2 {
+		if _, ok := findPSK(d.secrets, sa.myID.text, idi.text); !ok {
+			sa.log("CFG", "no shared key found for '%s' - '%s'", sa.myID.text, idi.text)
+			d.authFailed(sa, m)
+			return
+		}
+	}
+	if !sa.verifyPeer(remote, peerCert, idi, authPl, idiPl, true) {
 		d.authFailed(sa, m)
 		return
 	}
-	sa.log("IKE", "authentication of '%s' with pre-shared key successful", idi.text)
 	if _, ok := m.notifyData(nMobikeSupported); ok && conn.Mobike {
 		sa.peerMobike = true
 		sa.log("IKE", "peer supports MOBIKE")
 	}
-	sa.log("IKE", "authentication of '%s' (myself) with pre-shared key", sa.myID.text)
 	idrPl := sa.myID.payload(plIDr)
-	auth := sa.authData(secret, false, sa.firstMsg, idrPl.body)
+	authOut, certPl, ok := sa.buildAuth(local, false, idrPl.body)
+	if !ok {
+		d.authFailed(sa, m)
+		return
+	}
 	sa.establish()
 	resp := &message{spiI: sa.spiI, spiR: sa.spiR, exchange: exIKEAuth, flags: flagResponse, id: m.id}
-	resp.payloads = append(resp.payloads, idrPl, payload{typ: plAuth, body: append([]byte{2, 0, 0, 0}, auth...)})
+	resp.payloads = append(resp.payloads, idrPl)
+	if certPl.typ != 0 {
+		resp.payloads = append(resp.payloads, certPl)
+	}
+	resp.payloads = append(resp.payloads, authOut)
 	childPls, errNotify := sa.childResponder(m, local, remote)
 	if errNotify == 0 {
 		resp.payloads = append(resp.payloads, childPls...)
@@ -257,14 +371,12 @@ func (d *Daemon) authResponse(sa *ikeSA, m *message) {
 		return
 	}
 	sa.otherID = idr
-	secret, _ := findPSK(d.secrets, sa.myID.text, idr.text)
-	want := sa.authData(secret, false, sa.peerFirst, idrPl.body)
-	if len(authPl.body) < 4 || !bytes.Equal(authPl.body[4:], want) {
-		sa.log("IKE", "tried 1 shared key for '%s' - '%s', but MAC mismatched", sa.myID.text, idr.text)
+	peerCert := sa.peerCertFrom(m)
+	_, remote := d.ends(sa.conn)
+	if len(authPl.body) < 1 || !sa.verifyPeer(remote, peerCert, idr, authPl, idrPl, false) {
 		d.fail(sa, "")
 		return
 	}
-	sa.log("IKE", "authentication of '%s' with pre-shared key successful", idr.text)
 	if _, ok := m.notifyData(nMobikeSupported); ok && sa.conn.Mobike {
 		sa.peerMobike = true
 		sa.log("IKE", "peer supports MOBIKE")

@@ -16,6 +16,12 @@ type End struct {
 	IKEPort  uint16         // leftikeport=; 0: charon's port (500, floating to 4500)
 	Auth     string         // leftauth= / authby=
 	AllowAny bool
+	// CertFile is leftcert= (relative to /etc/ipsec.d/certs), Cert the
+	// certificate Load found there; SendCert is leftsendcert= (ifasked,
+	// always, never).
+	CertFile string
+	Cert     *cert
+	SendCert string
 }
 
 // Conn is a conn section after %default and also=.
@@ -50,7 +56,7 @@ func defaultConn(name string) *Conn {
 		Mobike: true, Fragmentation: "yes", KeyingTries: 3,
 		IKELifetime: 3 * time.Hour, Lifetime: time.Hour, Margin: 9 * time.Minute, RekeyFuzz: 100,
 		Reauth: true, Rekey: true, DPDAction: "none", DPDDelay: 30 * time.Second, ReplayWindow: 32,
-		Left: End{Auth: "pubkey"}, Right: End{Auth: "pubkey"},
+		Left: End{Auth: "pubkey", SendCert: "ifasked"}, Right: End{Auth: "pubkey", SendCert: "ifasked"},
 	}
 }
 
@@ -147,6 +153,19 @@ func buildConn(file, name string, line int, settings []setting) (*Conn, []Diag) 
 				end.IKEPort = uint16(n)
 			case "auth":
 				end.Auth = v
+			case "cert":
+				end.CertFile = v
+			case "sendcert":
+				switch v {
+				case "always", "yes":
+					end.SendCert = "always"
+				case "ifasked":
+					end.SendCert = "ifasked"
+				case "never", "no":
+					end.SendCert = "never"
+				default:
+					badArg(st, fmt.Sprintf("# bad value: %s=%s", k, v))
+				}
 			case "allowany":
 				yesno(st, "yes", "no", &end.AllowAny)
 			}

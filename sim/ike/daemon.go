@@ -1,6 +1,7 @@
 package ike
 
 import (
+	"crypto/x509"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -79,6 +80,10 @@ type Options struct {
 	Epoch time.Time
 	// File names used in error messages.
 	ConfFile, SecretsFile, SwconfFile string
+	// Files are the contents of /etc/ipsec.d by path inside it:
+	// "cacerts/caCert.pem", "certs/moonCert.pem" (leftcert=),
+	// "private/moonKey.pem" (": RSA moonKey.pem" in ipsec.secrets).
+	Files map[string][]byte
 }
 
 // Daemon is charon (with starter's view of ipsec.conf) on one host.
@@ -88,6 +93,8 @@ type Daemon struct {
 	settings Settings
 	conns    []*Conn
 	secrets  []psk
+	cas      []*cert   // /etc/ipsec.d/cacerts
+	keys     []privKey // the RSA keys of ipsec.secrets
 	loaded   bool
 	started  int64
 
@@ -157,9 +164,55 @@ func (d *Daemon) Load(conf, secrets, swconf string, now int64) error {
 			conns = append(conns, c)
 		}
 	}
-	keys, ds := parseSecrets(d.opt.SecretsFile, secrets)
+	keys, refs, ds := parseSecretsKeys(d.opt.SecretsFile, secrets)
 	diags = append(diags, ds...)
+	cas, ds := loadCACerts(d.opt.Files)
+	diags = append(diags, ds...)
+	var privs []privKey
+	for _, r := range refs {
+		path := filePath("private", r.file)
+		data, ok := d.opt.Files[path]
+		if !ok {
+			diags = append(diags, Diag{File: d.opt.SecretsFile, Line: r.line,
+				Msg: fmt.Sprintf("  loading private key from '%s' failed: no such file", ipsecDir+path)})
+			continue
+		}
+		k, err := parseKey(data)
+		if err != nil {
+			diags = append(diags, Diag{File: d.opt.SecretsFile, Line: r.line,
+				Msg: fmt.Sprintf("  loading private key from '%s' failed: %v", ipsecDir+path, err)})
+			continue
+		}
+		privs = append(privs, privKey{k: k, file: ipsecDir + path})
+	}
+	for _, c := range conns {
+		for _, e := range []*End{&c.Left, &c.Right} {
+			if e.CertFile == "" {
+				continue
+			}
+			path := filePath("certs", e.CertFile)
+			data, ok := d.opt.Files[path]
+			var x *x509.Certificate
+			var err error
+			if ok {
+				x, err = parseCert(data)
+			}
+			if !ok || err != nil {
+				// stroke_cred.c load_peer: the conn is added without it
+				diags = append(diags, Diag{File: d.opt.ConfFile, Line: c.Line,
+					Msg: fmt.Sprintf("  loading certificate from '%s' failed", e.CertFile)})
+				continue
+			}
+			e.Cert = &cert{x: x, file: e.CertFile}
+			// stroke_config.c: an ID the certificate does not confirm is
+			// replaced by its subject
+			if e.ID == "" || e.ID == "%any" || !idMatchesCert(parseIdentity(e.ID), x) {
+				e.ID = e.Cert.subject()
+			}
+		}
+	}
 	d.settings, d.conns, d.secrets, d.loaded, d.started = settings, conns, keys, true, now
+	d.cas, d.keys = cas, privs
 	if settings.InstallRoutes && d.opt.Installer != nil {
 		// kernel_netlink_net.c: the rule "from all lookup 220" at startup
 		if err := d.opt.Installer.AddRule(Rule{Priority: settings.RoutingTablePrio, Table: settings.RoutingTable}); err != nil {

@@ -1,6 +1,7 @@
 package ike
 
 import (
+	"errors"
 	"net/netip"
 	"sort"
 	"strings"
@@ -22,6 +23,9 @@ type testHost struct {
 	routes []Route
 	rules  []Rule
 	lines  []Output
+	// noESP: the kernel refuses SAs as the recording kernel did
+	// ("Protocol not supported").
+	noESP bool
 }
 
 func (h *testHost) Addrs() []netip.Addr { return h.addrs }
@@ -50,8 +54,14 @@ func (h *testHost) Route(dst netip.Addr) (netip.Addr, netip.Addr, string, bool) 
 	return netip.Addr{}, netip.Addr{}, "", false
 }
 
-func (h *testHost) AddRule(r Rule) error     { h.rules = append(h.rules, r); return nil }
-func (h *testHost) AddSA(s SA) error         { h.sas = append(h.sas, s); return nil }
+func (h *testHost) AddRule(r Rule) error { h.rules = append(h.rules, r); return nil }
+func (h *testHost) AddSA(s SA) error {
+	if h.noESP {
+		return errNoESP
+	}
+	h.sas = append(h.sas, s)
+	return nil
+}
 func (h *testHost) AddPolicy(p Policy) error { h.pols = append(h.pols, p); return nil }
 func (h *testHost) AddRoute(r Route) error   { h.routes = append(h.routes, r); return nil }
 
@@ -147,11 +157,17 @@ var seedHosts = map[string]netip.Addr{
 }
 
 func newHost(t *testing.T, n *testNet, name string, addrs []netip.Addr, dev map[netip.Prefix]string, gw string, seed uint64) *testHost {
+	return newHostFiles(t, n, name, addrs, dev, gw, seed, nil)
+}
+
+var errNoESP = errors.New("Protocol not supported")
+
+func newHostFiles(t *testing.T, n *testNet, name string, addrs []netip.Addr, dev map[netip.Prefix]string, gw string, seed uint64, files map[string][]byte) *testHost {
 	h := &testHost{name: name, addrs: addrs, dev: dev, net: n}
 	if gw != "" {
 		h.defGW = netip.MustParseAddr(gw)
 	}
-	h.d = New(Options{Transport: h, Net: h, Installer: h, Seed: seed,
+	h.d = New(Options{Transport: h, Net: h, Installer: h, Seed: seed, Files: files,
 		Resolve: func(s string) (netip.Addr, bool) { a, ok := seedHosts[s]; return a, ok }})
 	n.hosts = append(n.hosts, h)
 	return h

@@ -72,7 +72,11 @@ type ikeSA struct {
 	peerNATD   bool
 	peerMobike bool
 	peerFrag   bool
-	keyingtry  int
+	// peerCertReq: the peer sent a CERTREQ (leftsendcert=ifasked).
+	peerCertReq bool
+	// frags collects a fragmented message being received.
+	frags     *fragBuf
+	keyingtry int
 
 	nextMID      uint32 // next request ID (initiator side of exchanges)
 	expectMID    uint32 // next request ID expected from the peer
@@ -210,21 +214,35 @@ func (sa *ikeSA) encode(m *message, natt bool) []byte {
 		b, _ = appendChain(b, m.payloads)
 		return b
 	}
+	plain, first := appendChain(nil, m.payloads)
+	return sa.seal(b, start, m, plSK, first, nil, plain)
+}
+
+// skSizes are the SK payload's IV, ICV and block sizes of the IKE_SA's
+// proposal.
+func (sa *ikeSA) skSizes() (iv, icvLen, block int) {
 	encr, _ := sa.proposal.first(tfEncr)
 	alg := encrAlgs[encr.ID]
-	icvLen := alg.icv
+	icvLen = alg.icv
 	if icvLen == 0 {
 		integ, _ := sa.proposal.first(tfInteg)
 		icvLen = integAlgs[integ.ID].trunc / 8
 	}
-	plain, first := appendChain(nil, m.payloads)
-	bs := alg.block
+	return alg.iv, icvLen, alg.block
+}
+
+// seal appends to b (which holds start bytes of non-ESP marker) the
+// message with plain encrypted in an SK payload, or in an SKF payload
+// whose fragment number and count are skf (RFC 7383).
+func (sa *ikeSA) seal(b []byte, start int, m *message, typ, first uint8, skf []byte, plain []byte) []byte {
+	ivLen, icvLen, bs := sa.skSizes()
 	pad := bs - len(plain)%bs
-	iv := sa.d.randBytes(alg.iv)
-	total := headerLen + 4 + len(iv) + len(plain) + pad + icvLen
-	b = appendHeader(b, m, plSK, total)
+	iv := sa.d.randBytes(ivLen)
+	total := headerLen + 4 + len(skf) + len(iv) + len(plain) + pad + icvLen
+	b = appendHeader(b, m, typ, total)
 	b = append(b, first, 0, 0, 0)
 	binary.BigEndian.PutUint16(b[len(b)-2:], uint16(total-headerLen))
+	b = append(b, skf...)
 	b = append(b, iv...)
 	ct := len(b)
 	b = append(b, plain...)
@@ -304,11 +322,12 @@ func (sa *ikeSA) natt() bool {
 func (sa *ikeSA) sendRequest(m *message) {
 	m.spiR = sa.spiR
 	sa.log("ENC", "generating %s", m.describe())
-	pkt := sa.encode(m, m.exchange != exIKESAInit && sa.natt())
+	natt := m.exchange != exIKESAInit && sa.natt()
+	pkt := sa.encode(m, natt)
 	if m.exchange == exIKESAInit {
 		sa.firstMsg = pkt
 	}
-	sa.pending = &request{id: m.id, packets: [][]byte{pkt}, src: sa.me, dst: sa.other, exchange: m.exchange}
+	sa.pending = &request{id: m.id, packets: sa.fragments(m, natt, pkt), src: sa.me, dst: sa.other, exchange: m.exchange}
 	sa.nextMID = m.id + 1
 	sa.transmit()
 }
@@ -401,7 +420,20 @@ func (d *Daemon) receive(p Datagram) {
 		d.respondInit(p, raw, &m)
 		return
 	}
-	if len(ps) > 0 && ps[len(ps)-1].typ == plSK {
+	if len(ps) > 0 && ps[len(ps)-1].typ == plSKF {
+		if !m.response() && m.id < sa.expectMID && sa.lastResp != nil {
+			// a retransmitted request: its first fragment has the
+			// response sent again
+			if b := ps[len(ps)-1].body; len(b) >= 2 && binary.BigEndian.Uint16(b) == 1 {
+				sa.log("IKE", "received retransmit of request with ID %d, retransmitting response", m.id)
+				sa.send(sa.lastRespFrom, sa.lastRespTo, sa.lastResp)
+			}
+			return
+		}
+		if !sa.fragment(raw, &m, ps[len(ps)-1]) {
+			return
+		}
+	} else if len(ps) > 0 && ps[len(ps)-1].typ == plSK {
 		if !sa.decrypt(raw, &m, ps[len(ps)-1]) {
 			sa.log("IKE", "integrity check failed")
 			return
@@ -452,8 +484,9 @@ func (sa *ikeSA) respFlags() uint8 {
 // respond generates and sends a response and keeps it for retransmits.
 func (sa *ikeSA) respond(m *message) {
 	sa.log("ENC", "generating %s", m.describe())
-	pkt := sa.encode(m, m.exchange != exIKESAInit && sa.natt())
-	sa.lastResp = [][]byte{pkt}
+	natt := m.exchange != exIKESAInit && sa.natt()
+	pkt := sa.encode(m, natt)
+	sa.lastResp = sa.fragments(m, natt, pkt)
 	sa.lastRespFrom, sa.lastRespTo = sa.me, sa.other
 	sa.expectMID = m.id + 1
 	sa.send(sa.me, sa.other, sa.lastResp)
@@ -577,6 +610,12 @@ func (d *Daemon) respondInit(p Datagram, raw []byte, m *message) {
 	if sa.peerNATD {
 		resp.payloads = append(resp.payloads, d.natdPayloads(sa, sa.me, sa.other, sa.conn.ForceEncaps)...)
 	}
+	// ike_cert_pre.c build_r: every trusted CA (the peer config is not
+	// known yet)
+	if certReq, ok := d.certReqPayload(); ok {
+		sa.logCertReqs()
+		resp.payloads = append(resp.payloads, certReq)
+	}
 	if sa.peerFrag && sa.conn.Fragmentation != "no" {
 		resp.payloads = append(resp.payloads, notifyPayload(nFragmentationSupport, nil))
 	}
@@ -697,6 +736,7 @@ func (d *Daemon) initResponse(sa *ikeSA, p Datagram, raw []byte, m *message) {
 	// the response may have come back from elsewhere (NAT)
 	sa.processNATDResponse(m)
 	_, sa.peerFrag = m.notifyData(nFragmentationSupport)
+	sa.processCertReqs(m)
 	if sa.natHere || sa.natThere || (sa.conn.Mobike && sa.peerNATD) {
 		sa.floatPorts()
 	}

@@ -122,7 +122,8 @@ func parseIdentity(s string) identity {
 		return identity{idFQDN, []byte(s[1:]), s[1:]}
 	}
 	if strings.Contains(s, "=") {
-		return identity{idDN, derDN(s), s}
+		der := derDN(s)
+		return identity{idDN, der, dnText(der)}
 	}
 	if strings.Contains(s, "@") {
 		return identity{idEmail, []byte(s), s}
@@ -137,6 +138,9 @@ func (id identity) payload(typ uint8) payload {
 }
 
 func (id identity) equal(o identity) bool {
+	if id.typ == idDN && o.typ == idDN {
+		return sameDN(id.data, o.data)
+	}
 	return id.typ == o.typ && string(id.data) == string(o.data)
 }
 
@@ -155,7 +159,7 @@ func identityFromPayload(b []byte) (identity, bool) {
 			id.text = a.String()
 		}
 	case idDN:
-		id.text = dnString(id.data)
+		id.text = dnText(id.data)
 	default:
 		id.text = string(id.data)
 	}
@@ -202,10 +206,6 @@ func derTLV(tag byte, v []byte) []byte {
 	}
 	return append(b, v...)
 }
-
-// dnString is a rough rendering of a DER DN (only used for printing
-// identities the model itself encoded, whose text is kept instead).
-func dnString(b []byte) string { return "DN" }
 
 // tsPayload encodes traffic selectors (all protocols and ports).
 func tsPayload(typ uint8, ts []netip.Prefix) payload {

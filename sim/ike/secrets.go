@@ -13,11 +13,24 @@ type psk struct {
 	secret []byte
 }
 
+// keyRef is an RSA line of ipsec.secrets: the key file it names.
+type keyRef struct {
+	file string
+	line int
+}
+
 // parseSecrets reads ipsec.secrets as stroke_cred.c load_secrets does:
-// "[ID ...] : PSK secret" lines (RSA/ECDSA keys are accepted and
-// ignored). The first bad line stops the reading, as in charon.
+// "[ID ...] : PSK secret" lines and ": RSA keyfile" (other kinds are
+// accepted and ignored). The first bad line stops the reading, as in
+// charon.
 func parseSecrets(file, text string) ([]psk, []Diag) {
+	keys, _, diags := parseSecretsKeys(file, text)
+	return keys, diags
+}
+
+func parseSecretsKeys(file, text string) ([]psk, []keyRef, []Diag) {
 	var out []psk
+	var refs []keyRef
 	for i, raw := range strings.Split(text, "\n") {
 		ln := i + 1
 		line := strings.TrimSpace(stripComment(raw))
@@ -30,20 +43,26 @@ func parseSecrets(file, text string) ([]psk, []Diag) {
 		} else if j := strings.Index(line, " : "); j >= 0 {
 			ids, rest = line[:j], line[j+3:]
 		} else {
-			return out, []Diag{{File: file, Line: ln, Msg: fmt.Sprintf("line %d: missing ' : ' separator", ln)}}
+			return out, refs, []Diag{{File: file, Line: ln, Msg: fmt.Sprintf("line %d: missing ' : ' separator", ln)}}
 		}
 		rest = strings.TrimSpace(rest)
 		tok, arg, _ := strings.Cut(rest, " ")
 		arg = strings.TrimSpace(arg)
 		switch strings.ToUpper(tok) {
 		case "":
-			return out, []Diag{{File: file, Line: ln, Msg: fmt.Sprintf("line %d: missing token", ln)}}
-		case "RSA", "ECDSA", "BLISS", "PKCS8", "P12", "PIN", "EAP", "NTLM", "XAUTH":
+			return out, refs, []Diag{{File: file, Line: ln, Msg: fmt.Sprintf("line %d: missing token", ln)}}
+		case "RSA", "PKCS8":
+			name := strings.Trim(strings.Fields(arg + " x")[0], `"'`)
+			if arg == "" {
+				return out, refs, []Diag{{File: file, Line: ln, Msg: fmt.Sprintf("line %d: missing filename", ln)}}
+			}
+			refs = append(refs, keyRef{file: name, line: ln})
+		case "ECDSA", "BLISS", "P12", "PIN", "EAP", "NTLM", "XAUTH":
 			continue
 		case "PSK":
 			secret, ugh := extractSecret(arg)
 			if ugh != "" {
-				return out, []Diag{{File: file, Line: ln, Option: "PSK", Msg: fmt.Sprintf("line %d: malformed secret: %s", ln, ugh)}}
+				return out, refs, []Diag{{File: file, Line: ln, Option: "PSK", Msg: fmt.Sprintf("line %d: malformed secret: %s", ln, ugh)}}
 			}
 			var owners []string
 			for _, id := range strings.Fields(ids) {
@@ -51,10 +70,10 @@ func parseSecrets(file, text string) ([]psk, []Diag) {
 			}
 			out = append(out, psk{ids: owners, secret: secret})
 		default:
-			return out, []Diag{{File: file, Line: ln, Msg: fmt.Sprintf("line %d: token must be either RSA, ECDSA, BLISS, PKCS8 P12, PIN, PSK, EAP, XAUTH or NTLM", ln)}}
+			return out, refs, []Diag{{File: file, Line: ln, Msg: fmt.Sprintf("line %d: token must be either RSA, ECDSA, BLISS, PKCS8 P12, PIN, PSK, EAP, XAUTH or NTLM", ln)}}
 		}
 	}
-	return out, nil
+	return out, refs, nil
 }
 
 // extractSecret reads a quoted string, 0x hex or 0s base64 secret.

@@ -65,7 +65,13 @@ func (d *Daemon) status(now int64, all bool) []string {
 			}
 			p("%12s:  %s...%s  %s", c.Name, hostText(local.Host), hostText(remote.Host), ver)
 			p("%12s:   local:  [%s] uses %s authentication", c.Name, idText(local, d), authText(local.Auth))
+			if local.Cert != nil {
+				p("%12s:    cert:  \"%s\"", c.Name, local.Cert.subject())
+			}
 			p("%12s:   remote: [%s] uses %s authentication", c.Name, idText(remote, d), authText(remote.Auth))
+			if remote.Cert != nil {
+				p("%12s:    cert:  \"%s\"", c.Name, remote.Cert.subject())
+			}
 			mode := strings.ToUpper(c.Mode)
 			p("%12s:   child:  %s === %s %s", c.Name, subnetsText(local), subnetsText(remote), mode)
 		}
@@ -97,7 +103,9 @@ func (d *Daemon) status(now int64, all bool) []string {
 			}
 			what := "rekeying"
 			if sa.reauth {
-				what = "reauthentication"
+				// stroke_list.c: the local end's auth class
+				local, _ := d.ends(sa.conn)
+				what = authText(local.Auth) + " reauthentication"
 			}
 			p("%s: IKEv2 SPIs: %016x_i%s %016x_r%s, %s in %s", name, sa.spiI, mi, sa.spiR, mr, what, timeDelta(sa.rekeyIn-ago))
 			p("%s: IKE proposal: %s", name, sa.proposal.algs(true))
@@ -127,6 +135,9 @@ func hostText(h string) string {
 }
 
 func idText(e *End, d *Daemon) string {
+	if id, ok := configID(e); ok {
+		return id.text
+	}
 	if e.ID != "" {
 		return parseIdentity(e.ID).text
 	}

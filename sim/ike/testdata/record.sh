@@ -152,6 +152,65 @@ EOT
 
 secrets=': PSK "presharedkey"'
 
+# topo6: A eth0 2001:db8::be6b:d879 <-> B eth0 2001:db8:f:608::2 (seed
+# 001's addresses, one /32 on the link), the link's MTU 1280 so that a
+# large IKE_AUTH leaves in IPv6 fragments of 1232 bytes as in the seed.
+topo6() {
+	ip netns add iptw-ike-a; ip netns add iptw-ike-b
+	ip link add eth0 netns iptw-ike-a type veth peer name eth0 netns iptw-ike-b
+	for ns in a b; do
+		ip -n iptw-ike-$ns link set lo up
+		ip -n iptw-ike-$ns link set eth0 mtu 1280
+		ip -n iptw-ike-$ns link set eth0 up
+	done
+	ip -n iptw-ike-a addr add 2001:db8::be6b:d879/32 dev eth0 nodad
+	ip -n iptw-ike-b addr add 2001:db8:f:608::2/32 dev eth0 nodad
+	sleep 1
+}
+
+# certs NS HOST: /etc/ipsec.d with the test CA, HOST's certificate and
+# key (certs/mkcerts.go), and ipsec.secrets naming the key.
+certs() {
+	local d=/etc/netns/$1/ipsec.d
+	mkdir -p "$d/cacerts" "$d/certs" "$d/private"
+	cp "$here/certs/caCert.pem" "$d/cacerts/"
+	cp "$here/certs/$2Cert.pem" "$d/certs/"
+	cp "$here/certs/$2Key.pem" "$d/private/"
+	etc "$1" ipsec.secrets ": RSA $2Key.pem"
+}
+
+# certconf NAME LEFTCERT RIGHT RIGHTHOST LSUB RSUB EXTRA: public key
+# authentication with certificates (leftid is the certificate's subject).
+certconf() {
+	cat <<EOT
+conn $1
+	left=%defaultroute
+	leftcert=$2Cert.pem
+	right=$4
+	rightid="C=JP, O=iptwin, CN=$3.example.com"
+${5:+	leftsubnet=$5}
+${6:+	rightsubnet=$6}
+	keyexchange=ikev2
+	ike=aes128-sha1-modp1024!
+	esp=aes128-sha1!
+	auto=add
+$7
+EOT
+}
+
+# noidconf NAME RIGHT: PSK without leftid/rightid.
+noidconf() {
+	cat <<EOT
+conn $1
+	left=%defaultroute
+	right=$2
+	authby=secret
+	ike=aes128-sha1-modp1024!
+	esp=aes128-sha1!
+	auto=add
+EOT
+}
+
 # seedconf EXTRA_A EXTRA_B [SWCONF_A]: the seed's two ipsec.conf files.
 seedconf() {
 	etc iptw-ike-a ipsec.conf "$(conf debian3 debian2.example.com debian3.example.com debian3.example.com 192.168.200.0/24 192.168.201.0/24 "$1")"
@@ -245,9 +304,37 @@ scenario() { # scenario NAME[-libipsec]: set up, run, collect, clean up
 		ip netns exec iptw-ike-b iptables -A INPUT -p udp --dport 500 -j DROP
 		start iptw-ike-a; start iptw-ike-b
 		collect "$d" debian3 200 ;;
+	noid) # PSK without leftid/rightid: the IDs are the addresses
+		topo2
+		etc iptw-ike-a ipsec.conf "$(noidconf peer 10.0.0.201)"
+		etc iptw-ike-b ipsec.conf "$(noidconf peer 10.0.0.200)"
+		for ns in a b; do etc iptw-ike-$ns ipsec.secrets "$secrets"; etc iptw-ike-$ns strongswan.conf "$(swconf "")"; done
+		start iptw-ike-a; start iptw-ike-b
+		dump iptw-ike-b eth0 "$d/link.pcap"
+		collect "$d" peer ;;
+	cert) # certificates (RSA 2048) over IPv4
+		topo2
+		etc iptw-ike-a ipsec.conf "$(certconf debian3 debian2 debian3 10.0.0.201 192.168.200.0/24 192.168.201.0/24 "")"
+		etc iptw-ike-b ipsec.conf "$(certconf debian2 debian3 debian2 10.0.0.200 192.168.201.0/24 192.168.200.0/24 "")"
+		certs iptw-ike-a debian2; certs iptw-ike-b debian3
+		for ns in a b; do etc iptw-ike-$ns strongswan.conf "$(swconf "")"; done
+		start iptw-ike-a; start iptw-ike-b
+		dump iptw-ike-b eth0 "$d/link.pcap"
+		collect "$d" debian3 ;;
+	cert6|cert6-nofrag) # seed 001: certificates over IPv6 with a 1280-byte MTU,
+		# IKE fragmentation on (the default) or off
+		topo6
+		extra=""; [ "$s" = cert6-nofrag ] && extra="	fragmentation=no"
+		etc iptw-ike-a ipsec.conf "$(certconf debian3 debian2 debian3 2001:db8:f:608::2 "" "" "$extra")"
+		etc iptw-ike-b ipsec.conf "$(certconf debian2 debian3 debian2 2001:db8::be6b:d879 "" "" "$extra")"
+		certs iptw-ike-a debian2; certs iptw-ike-b debian3
+		for ns in a b; do etc iptw-ike-$ns strongswan.conf "$(swconf "")"; done
+		start iptw-ike-a; start iptw-ike-b
+		dump iptw-ike-b eth0 "$d/link.pcap"
+		collect "$d" debian3 ;;
 	esac
 	cleanup
 }
 
-all="ok ok-libipsec mobike-no mobike-no-libipsec noroutes-libipsec nat nat-libipsec drop500 drop4500 forever defaults-libipsec nobang-libipsec wrongpsk"
+all="ok ok-libipsec mobike-no mobike-no-libipsec noroutes-libipsec nat nat-libipsec drop500 drop4500 forever defaults-libipsec nobang-libipsec wrongpsk noid cert cert6 cert6-nofrag"
 for s in ${@:-$all}; do scenario "$s"; done
