@@ -70,6 +70,11 @@ func parseApp(cmd string) (*appSpec, error) {
 		return s, nil
 	case programs[s.name] != nil:
 		return s, nil
+	case s.name == "bash" || s.name == "sh":
+		if len(s.args) != 1 {
+			return nil, fmt.Errorf("%s: give one script of the topology's directory (%s FILE)", s.name, s.name)
+		}
+		return s, nil
 	case isTool(s.name):
 		rest, in, err := redirect(s.args)
 		if err != nil {
@@ -78,7 +83,7 @@ func parseApp(cmd string) (*appSpec, error) {
 		s.args, s.stdin = rest, in
 		return s, nil
 	}
-	return nil, fmt.Errorf("%s: unknown command (a step runs ping, ssh, nc, connect, udp, raw, trace, listen, or one of %s)",
+	return nil, fmt.Errorf("%s: unknown command (a step runs ping, ssh, nc, connect, udp, raw, trace, listen, bash FILE, or one of %s)",
 		s.name, strings.Join(DefaultTools, ", "))
 }
 
@@ -112,6 +117,8 @@ func (n *Network) newApp(sh *simHost, s *appSpec) app {
 		return n.newRaw(sh, s.rest, true)
 	case "listen":
 		return n.newListen(sh, s.args)
+	case "bash", "sh":
+		return n.newScriptApp(sh, s)
 	}
 	if fn := programs[s.name]; fn != nil {
 		p, err := fn(sh.env(), s.args)

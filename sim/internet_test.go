@@ -15,3 +15,13 @@ func TestInternetHost(t *testing.T) {
 		t.Errorf("failed assertions:\n%s", strings.Join(f, "\n"))
 	}
 }
+
+// TestBashStep: "bash FILE" runs a script on a host between two steps;
+// its first failing command ends it with that command's error and line,
+// and what it did before holds.
+func TestBashStep(t *testing.T) {
+	r := runFile(t, "testdata/step-script.yaml", options(t, true))
+	if f := failed(r); len(f) > 0 {
+		t.Errorf("failed assertions:\n%s", strings.Join(f, "\n"))
+	}
+}

@@ -44,6 +44,9 @@ type SetupError struct {
 	Command string
 	Status  int
 	Stderr  string
+	// ScriptStatus is bash's own exit status when a script's command
+	// failed (the script goes on after it, as bash does).
+	ScriptStatus int
 }
 
 func (e *SetupError) Error() string {
@@ -307,17 +310,24 @@ func (n *Network) toolDir() (string, error) {
 // runScript runs a host's setup script with bash, in the topology's
 // directory, its iptwin tools acting on the host.
 func (n *Network) runScript(hs *HostSpec, dir string, out *bytes.Buffer) error {
-	script := n.topo.Path(hs.Script)
+	return n.runBash(hs, dir, hs.Script, hs.AllowFailures, out)
+}
+
+// runBash runs a script of the topology's directory with bash on a host
+// (its setup script, or a step's "bash FILE"); the first failing command
+// is the error unless failures are allowed.
+func (n *Network) runBash(hs *HostSpec, dir, name string, allowFailures bool, out *bytes.Buffer) error {
+	script := n.topo.Path(name)
 	if _, err := os.Stat(script); err != nil {
-		return &SetupError{Host: hs.Name, Command: "bash " + hs.Script, Stderr: err.Error()}
+		return &SetupError{Host: hs.Name, Command: "bash " + name, Stderr: err.Error()}
 	}
 	bash, err := exec.LookPath("bash")
 	if err != nil {
-		return &SetupError{Host: hs.Name, Command: "bash " + hs.Script, Stderr: "bash is not installed"}
+		return &SetupError{Host: hs.Name, Command: "bash " + name, Stderr: "bash is not installed"}
 	}
 	tools, err := n.toolDir()
 	if err != nil {
-		return &SetupError{Host: hs.Name, Command: "bash " + hs.Script, Stderr: err.Error()}
+		return &SetupError{Host: hs.Name, Command: "bash " + name, Stderr: err.Error()}
 	}
 	errlog := filepath.Join(n.work, "errlog-"+hs.Name)
 	os.Remove(errlog)
@@ -340,8 +350,15 @@ func (n *Network) runScript(hs *HostSpec, dir string, out *bytes.Buffer) error {
 	cmd.Env = env
 	runErr := cmd.Run()
 	out.Write(errb.Bytes())
-	if hs.AllowFailures {
+	if allowFailures {
 		return nil
+	}
+	scriptRC := 0
+	var ee *exec.ExitError
+	if errors.As(runErr, &ee) {
+		scriptRC = ee.ExitCode()
+	} else if runErr != nil {
+		scriptRC = 1
 	}
 	if log, _ := os.ReadFile(errlog); len(log) > 0 {
 		first, _, _ := strings.Cut(string(log), "\n")
@@ -353,16 +370,11 @@ func (n *Network) runScript(hs *HostSpec, dir string, out *bytes.Buffer) error {
 			}
 			var rc int
 			fmt.Sscan(f[1], &rc)
-			return &SetupError{Host: hs.Name, Where: where, Command: f[2], Status: rc, Stderr: errb.String()}
+			return &SetupError{Host: hs.Name, Where: where, Command: f[2], Status: rc, Stderr: errb.String(), ScriptStatus: scriptRC}
 		}
 	}
 	if runErr != nil {
-		var ee *exec.ExitError
-		rc := 1
-		if errors.As(runErr, &ee) {
-			rc = ee.ExitCode()
-		}
-		return &SetupError{Host: hs.Name, Where: script, Command: "bash " + hs.Script, Status: rc, Stderr: errb.String()}
+		return &SetupError{Host: hs.Name, Where: script, Command: "bash " + name, Status: scriptRC, Stderr: errb.String(), ScriptStatus: scriptRC}
 	}
 	return nil
 }

@@ -2,8 +2,10 @@ package sim
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/iptwin/iptwin/stack"
@@ -16,10 +18,11 @@ import (
 // state while keeping its clock, connections and neighbours
 // (stack.Host.Replace).
 type toolApp struct {
-	n    *Network
-	sh   *simHost
-	spec *appSpec
-	res  string
+	n      *Network
+	sh     *simHost
+	spec   *appSpec
+	res    string
+	script bool // "bash FILE"
 }
 
 func (n *Network) newToolApp(sh *simHost, s *appSpec) app {
@@ -27,6 +30,10 @@ func (n *Network) newToolApp(sh *simHost, s *appSpec) app {
 }
 
 func (a *toolApp) start() {
+	if a.script {
+		a.runScript()
+		return
+	}
 	n, sh := a.n, a.sh
 	var stdin []byte
 	if a.spec.stdin != "" {
@@ -70,6 +77,53 @@ func (a *toolApp) start() {
 	a.res = "ok"
 	if rc != 0 {
 		a.res = fmt.Sprintf("exit %d", rc)
+	}
+}
+
+// newScriptApp runs "bash FILE" on a host between two steps: the script
+// runs as a setup script does (iptwin's tools first on its PATH, acting
+// on the host), then the host takes the new state.
+func (n *Network) newScriptApp(sh *simHost, s *appSpec) app {
+	a := &toolApp{n: n, sh: sh, spec: s}
+	a.script = true
+	return a
+}
+
+func (a *toolApp) runScript() {
+	n, sh := a.n, a.sh
+	if err := sh.save(); err != nil {
+		n.out("sim: saving the host's state: " + err.Error())
+		a.res = "error"
+		return
+	}
+	var out bytes.Buffer
+	err := n.runBash(sh.spec, sh.dir, a.spec.args[0], false, &out)
+	if s := strings.TrimRight(out.String(), "\n"); s != "" {
+		for _, l := range strings.Split(s, "\n") {
+			n.out(l)
+		}
+	}
+	a.res = "ok"
+	var se *SetupError
+	if errors.As(err, &se) {
+		where := se.Where
+		if dir, aerr := filepath.Abs(n.topo.Dir); aerr == nil {
+			if rel, rerr := filepath.Rel(dir, where); rerr == nil && !strings.HasPrefix(rel, "..") {
+				where = rel
+			}
+		}
+		// bash goes on after a failing command; the step names the first.
+		n.out(fmt.Sprintf("sim: %s: %s (exit %d)", where, se.Command, se.Status))
+		if se.ScriptStatus != 0 {
+			a.res = fmt.Sprintf("exit %d", se.ScriptStatus)
+		}
+	} else if err != nil {
+		n.out("sim: " + err.Error())
+		a.res = "error"
+	}
+	if err := sh.reload(); err != nil {
+		n.out("sim: reloading the host: " + err.Error())
+		a.res = "error"
 	}
 }
 
