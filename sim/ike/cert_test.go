@@ -31,7 +31,7 @@ func ipsecD(t *testing.T, host string) map[string][]byte {
 // test certificates.
 func certConf(name, mine, peer, right, lsub, rsub, extra string) string {
 	s := "conn " + name + "\n\tleft=%defaultroute\n\tleftcert=" + mine + "Cert.pem\n\tright=" + right +
-		"\n\trightid=\"C=JP, O=iptwin, CN=" + peer + ".example.com\"\n"
+		"\n\trightid=\"C=JP, O=iptwin twin network, CN=" + peer + ".example.com\"\n"
 	if lsub != "" {
 		s += "\tleftsubnet=" + lsub + "\n\trightsubnet=" + rsub + "\n"
 	}
@@ -69,7 +69,7 @@ func load(t *testing.T, h *testHost, conf, secrets string) {
 	}
 }
 
-// TestCert: certificates over IPv4; the IKE_AUTH messages (1500 and 1292
+// TestCert: certificates over IPv4; the IKE_AUTH messages (1548 and 1324
 // bytes) leave in two fragments each, as recorded.
 func TestCert(t *testing.T) {
 	n, a, b := certPair(t, false, "")
@@ -93,12 +93,12 @@ func TestCert(t *testing.T) {
 	}
 	log := strings.Join(daemonLog(b), "\n")
 	for _, want := range []string{
-		"sending cert request for \"C=JP, O=iptwin, CN=iptwin Root CA\"",
-		"received fragment #2 of 2, reassembled fragmented IKE message (1500 bytes)",
-		"received end entity cert \"C=JP, O=iptwin, CN=debian2.example.com\"",
-		"looking for peer configs matching 10.0.0.201[C=JP, O=iptwin, CN=debian3.example.com]...10.0.0.200[C=JP, O=iptwin, CN=debian2.example.com]",
-		"authentication of 'C=JP, O=iptwin, CN=debian2.example.com' with RSA_EMSA_PKCS1_SHA2_256 successful",
-		"splitting IKE message (1292 bytes) into 2 fragments",
+		"sending cert request for \"C=JP, O=iptwin twin network, CN=iptwin Root CA\"",
+		"received fragment #2 of 2, reassembled fragmented IKE message (1548 bytes)",
+		"received end entity cert \"C=JP, O=iptwin twin network, CN=debian2.example.com\"",
+		"looking for peer configs matching 10.0.0.201[C=JP, O=iptwin twin network, CN=debian3.example.com]...10.0.0.200[C=JP, O=iptwin twin network, CN=debian2.example.com]",
+		"authentication of 'C=JP, O=iptwin twin network, CN=debian2.example.com' with RSA_EMSA_PKCS1_SHA2_256 successful",
+		"splitting IKE message (1324 bytes) into 2 fragments",
 	} {
 		if !strings.Contains(log, want) {
 			t.Errorf("responder log lacks %q:\n%s", want, log)
@@ -106,28 +106,29 @@ func TestCert(t *testing.T) {
 	}
 }
 
-// TestCert6: the same over IPv6 (seed 001's addresses): 1548 bytes in
-// fragments of 1216 and 400.
+// TestCert6: the same over IPv6 (seed 001's addresses): 1596 bytes in
+// fragments of 1216 and 448.
 func TestCert6(t *testing.T) {
 	n, a, _ := certPair(t, true, "")
 	lines, _, _ := up(n, a, "debian3", time.Minute)
 	check(t, "cert6", lines)
 }
 
-// TestCert6NoFrag: with fragmentation=no the 1548-byte IKE_AUTH is one
-// datagram (1608 bytes of UDP), which IPv6 fragments at 1232 (seed 001).
+// TestCert6NoFrag: with fragmentation=no the 1596-byte IKE_AUTH is one
+// datagram (1608 bytes of UDP), which IPv6 fragments at 1232: seed 001's
+// figure.
 func TestCert6NoFrag(t *testing.T) {
 	n, a, _ := certPair(t, true, "\tfragmentation=no\n")
 	lines, _, _ := up(n, a, "debian3", time.Minute)
 	check(t, "cert6-nofrag", lines)
 	found := false
 	for _, s := range n.sent {
-		if strings.HasSuffix(s, " 1552") && strings.Contains(s, "[4500] > ") {
-			found = true // 1548 bytes and the non-ESP marker
+		if strings.HasSuffix(s, " 1600") && strings.Contains(s, "[4500] > ") {
+			found = true // 1596 bytes and the non-ESP marker
 		}
 	}
 	if !found {
-		t.Errorf("no 1552-byte datagram on 4500: %q", n.sent)
+		t.Errorf("no 1600-byte datagram on 4500: %q", n.sent)
 	}
 }
 
@@ -156,12 +157,12 @@ func TestCertUntrusted(t *testing.T) {
 		extra string
 		want  []string
 	}{
-		{"", []string{"no trusted RSA public key found for 'C=JP, O=iptwin, CN=debian2.example.com'"}},
+		{"", []string{"no trusted RSA public key found for 'C=JP, O=iptwin twin network, CN=debian2.example.com'"}},
 		{"\tleftsendcert=always\n", []string{
-			"received end entity cert \"C=JP, O=iptwin, CN=debian2.example.com\"",
-			"no issuer certificate found for \"C=JP, O=iptwin, CN=debian2.example.com\"",
-			"  issuer is \"C=JP, O=iptwin, CN=iptwin Root CA\"",
-			"no trusted RSA public key found for 'C=JP, O=iptwin, CN=debian2.example.com'",
+			"received end entity cert \"C=JP, O=iptwin twin network, CN=debian2.example.com\"",
+			"no issuer certificate found for \"C=JP, O=iptwin twin network, CN=debian2.example.com\"",
+			"  issuer is \"C=JP, O=iptwin twin network, CN=iptwin Root CA\"",
+			"no trusted RSA public key found for 'C=JP, O=iptwin twin network, CN=debian2.example.com'",
 		}},
 	} {
 		n, a, b := certPair(t, false, c.extra)

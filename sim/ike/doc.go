@@ -63,12 +63,11 @@
 //     asked, RFC 7427 AUTH with RSA_EMSA_PKCS1_SHA2_256 (real PKCS#1
 //     v1.5 signatures, verified against the peer's certificate, its
 //     issuer and validity), and charon's lines for each step. Recorded
-//     with the test PKI of testdata/certs: an IKE_AUTH of 1500 bytes over
-//     IPv4, 1548 over IPv6 (seed 001's figure was 1596 with its own
-//     certificates).
+//     with the test PKI of testdata/certs: an IKE_AUTH of 1548 bytes over
+//     IPv4, 1596 over IPv6, seed 001's figure (its DNs were chosen so).
 //   - IKE fragmentation (RFC 7383, fragment.go): with FRAG_SUP on both
 //     sides, a message longer than charon.fragment_size leaves in EF
-//     payloads (1248 + 320 bytes over IPv4, 1216 + 400 over IPv6, as
+//     payloads (1248 + 368 bytes over IPv4, 1216 + 448 over IPv6, as
 //     recorded) and is reassembled; fragmentation=no sends it whole, and
 //     the IP layer fragments it (seed 001).
 //   - IDs as stroke_config.c builds them: leftid=, else left= as

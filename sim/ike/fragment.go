@@ -9,9 +9,9 @@ import (
 // fragment, encrypted_fragment_payload.c): once both peers announced
 // FRAG_SUP and fragmentation=yes, a message longer than
 // charon.fragment_size (1280: the whole IP datagram) leaves in SKF
-// ("EF") payloads. Recorded (testdata/real/cert, cert6): a 1500-byte
-// IKE_AUTH over IPv4 in fragments of 1248 and 320 bytes, 1548 bytes over
-// IPv6 in 1216 and 400.
+// ("EF") payloads. Recorded (testdata/real/cert, cert6): a 1548-byte
+// IKE_AUTH over IPv4 in fragments of 1248 and 368 bytes, 1596 bytes over
+// IPv6 in 1216 and 448.
 
 // fragmentData is the most plaintext one fragment carries: the datagram
 // limit less the IP and UDP headers, the non-ESP marker, the IKE header,

@@ -187,7 +187,7 @@ conn $1
 	left=%defaultroute
 	leftcert=$2Cert.pem
 	right=$4
-	rightid="C=JP, O=iptwin, CN=$3.example.com"
+	rightid="C=JP, O=iptwin twin network, CN=$3.example.com"
 ${5:+	leftsubnet=$5}
 ${6:+	rightsubnet=$6}
 	keyexchange=ikev2
