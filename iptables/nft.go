@@ -17,8 +17,10 @@ func nftRoundTrip(ms []*xtables.Match, ctx *xtables.Context) ([]*xtables.Match, 
 	if !any {
 		return ms, nil
 	}
-	out := ms[:0]          // compacted in place: out never passes the match read
-	var acc map[string]int // name -> index in out of the reused match
+	// The matches are the rule's own (see buildRules): rebuilt ones take
+	// their places.
+	out := ms[:0] // compacted in place: out never passes the match read
+	var acc []reusedMatch
 	for _, m := range ms {
 		n, ok := m.Info.(xtables.NFTNative)
 		if !ok {
@@ -34,7 +36,12 @@ func nftRoundTrip(ms []*xtables.Match, ctx *xtables.Context) ([]*xtables.Match, 
 			continue
 		}
 		var prev xtables.MatchInfo
-		i, have := acc[m.Type.Name]
+		i, have := -1, false
+		for _, a := range acc {
+			if a.name == m.Type.Name {
+				i, have = a.at, true
+			}
+		}
 		if have {
 			prev = out[i].Info
 		}
@@ -42,16 +49,20 @@ func nftRoundTrip(ms []*xtables.Match, ctx *xtables.Context) ([]*xtables.Match, 
 		switch {
 		case res == nil:
 		case merged && have:
-			out[i] = &xtables.Match{Type: m.Type, Info: res}
+			out[i].Type, out[i].Info = m.Type, res
 		default:
 			if merged {
-				if acc == nil {
-					acc = map[string]int{}
-				}
-				acc[m.Type.Name] = len(out)
+				acc = append(acc, reusedMatch{m.Type.Name, len(out)})
 			}
-			out = append(out, &xtables.Match{Type: m.Type, Info: res})
+			m.Info = res
+			out = append(out, m)
 		}
 	}
 	return out, nil
+}
+
+// reusedMatch is a match the parser reuses for the rest of the rule.
+type reusedMatch struct {
+	name string
+	at   int // index in the rule's matches
 }

@@ -173,12 +173,16 @@ type parser struct {
 
 	// Storage for the common case, so that a line costs few allocations.
 	oc         xtables.OptionCall
+	fc         xtables.FinalCall
 	offsetsBuf [4]typeOffset
 	extBuf     [4]extGroup
 	matchesBuf [4]*matchInst
 	instBuf    [4]matchInst
 	matchBuf   [4]xtables.Match
 	ninst      int
+	tgtBuf     xtables.Target // p.target points here; rules get a copy
+	addrBuf    [4]netip.Addr  // -s and -d with their masks, one address each
+	slab       []ruleBlock    // rule storage handed out by buildRules, when set
 }
 
 const offsetScale = 256
@@ -208,28 +212,36 @@ func Parse(args []string, po ParseOptions) (*Command, error) {
 	// own copies), and a restore of many lines would otherwise leave one
 	// per line as garbage.
 	p := parserPool.Get().(*parser)
-	p.reset(po)
 	defer parserPool.Put(p)
+	cmd := new(Command)
+	err := p.parseInto(args, po, cmd)
+	return cmd, err
+}
+
+// parseInto is Parse with the parser and the command's storage given
+// (a restore's workers reuse theirs); po.Table must be set.
+func (p *parser) parseInto(args []string, po ParseOptions, cmd *Command) error {
+	p.reset(po, cmd)
 	p.g = getopt{args: args, ext: p.extBuf[:0]}
 	p.offsets = p.offsetsBuf[:0]
 	p.matches = p.matchesBuf[:0]
 	p.ctx = xtables.Context{Family: po.Family, Names: po.Names, Header: &p.hdr, State: po.State, Objects: po.Objects}
 	p.ctx.Notices = &p.cmd.Notices
-	if err := p.run(); err != nil {
-		// The command comes back with the error for its Notices, which
-		// the real tool printed before failing.
-		return p.cmd, err
-	}
-	return p.cmd, nil
+	// On error the command comes back for its Notices, which the real
+	// tool printed before failing.
+	err := p.run()
+	p.cmd = nil
+	return err
 }
 
 var parserPool = sync.Pool{New: func() any { return new(parser) }}
 
 // reset readies a pooled parser for a command line. The storage buffers
 // are not cleared: they are written before they are read.
-func (p *parser) reset(po ParseOptions) {
+func (p *parser) reset(po ParseOptions, cmd *Command) {
 	p.po = po
-	p.cmd = &Command{Table: po.Table}
+	*cmd = Command{Table: po.Table}
+	p.cmd = cmd
 	p.hdr = xtables.Header{}
 	p.invert = false
 	p.target = nil
@@ -811,14 +823,16 @@ func (p *parser) commandJump(name string) error {
 	}
 	p.cmd.Jump = name
 	if xtables.IsStandard(name) {
-		p.target = &xtables.Target{Name: name}
+		p.tgtBuf = xtables.Target{Name: name}
+		p.target = &p.tgtBuf
 		return nil
 	}
 	tt := findTarget(p.po.Family, name)
 	if tt == nil {
 		return nil // a chain name
 	}
-	p.target = &xtables.Target{Name: name, Type: tt, Info: tt.New()}
+	p.tgtBuf = xtables.Target{Name: name, Type: tt, Info: tt.New()}
+	p.target = &p.tgtBuf
 	if tt.KernelMissing {
 		p.cmd.Notices = append(p.cmd.Notices, fmt.Sprintf("Warning: Extension %s revision %d not supported, missing kernel module?", tt.Name, tt.Revision))
 	}
@@ -919,13 +933,13 @@ func (p *parser) finish() error {
 	}
 	p.ctx.Table, p.ctx.Chain = c.Table, c.Chain
 	for _, mi := range p.matches {
-		if err := finalCall(mi.m.Type.Name, mi.m.Type.Options, mi.m.Info, mi.xflags, &p.ctx); err != nil {
+		if err := p.finalCall(mi.m.Type.Name, mi.m.Type.Options, mi.m.Info, mi.xflags); err != nil {
 			return err
 		}
 	}
 	if p.target != nil && p.target.Type != nil {
 		tt := p.target.Type
-		if err := finalCall(tt.Name, tt.Options, p.target.Info, p.tflags, &p.ctx); err != nil {
+		if err := p.finalCall(tt.Name, tt.Options, p.target.Info, p.tflags); err != nil {
 			return err
 		}
 	}
@@ -965,9 +979,10 @@ func (p *parser) finish() error {
 	return nil
 }
 
-func finalCall(name string, opts []xtables.Option, info xtables.Extension, xflags uint64, ctx *xtables.Context) error {
+func (p *parser) finalCall(name string, opts []xtables.Option, info xtables.Extension, xflags uint64) error {
 	if f, ok := info.(xtables.Finisher); ok {
-		if err := f.Final(&xtables.FinalCall{Ext: name, XFlags: xflags, Ctx: ctx}); err != nil {
+		p.fc = xtables.FinalCall{Ext: name, XFlags: xflags, Ctx: &p.ctx}
+		if err := f.Final(&p.fc); err != nil {
 			return err
 		}
 	}
@@ -1033,12 +1048,12 @@ func (p *parser) postParse() (srcs, smasks, dsts, dmasks []netip.Addr, err error
 		}
 	}
 	if p.shost != "" {
-		if srcs, smasks, err = xtables.ParseAddrList(p.shost, f, p.po.Names); err != nil {
+		if srcs, smasks, err = p.addrList(p.shost, p.addrBuf[0:2]); err != nil {
 			return
 		}
 	}
 	if p.dhost != "" {
-		if dsts, dmasks, err = xtables.ParseAddrList(p.dhost, f, p.po.Names); err != nil {
+		if dsts, dmasks, err = p.addrList(p.dhost, p.addrBuf[2:4]); err != nil {
 			return
 		}
 	}
@@ -1046,6 +1061,20 @@ func (p *parser) postParse() (srcs, smasks, dsts, dmasks []netip.Addr, err error
 		err = xtables.Errorf("! not allowed with multiple source or destination IP addresses")
 	}
 	return
+}
+
+// addrList is xtables.ParseAddrList, in buf (address, mask) when the
+// argument is one numeric address.
+func (p *parser) addrList(s string, buf []netip.Addr) (addrs, masks []netip.Addr, err error) {
+	a, m, ok, err := xtables.ParseAddrSingle(s, p.po.Family)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		return xtables.ParseAddrList(s, p.po.Family, p.po.Names)
+	}
+	buf[0], buf[1] = a, m
+	return buf[0:1:1], buf[1:2:2], nil
 }
 
 // ruleBlock holds a rule and its first matches in one allocation.
@@ -1058,7 +1087,12 @@ type ruleBlock struct {
 
 func (p *parser) buildRules(srcs, smasks, dsts, dmasks []netip.Addr) error {
 	// The rule gets its own copies: the parser's storage is not kept.
-	blk := &ruleBlock{}
+	var blk *ruleBlock
+	if len(p.slab) > 0 {
+		blk, p.slab = &p.slab[0], p.slab[1:]
+	} else {
+		blk = &ruleBlock{}
+	}
 	var ms []*xtables.Match
 	if n := len(p.matches); n <= len(blk.ptrs) {
 		ms = blk.ptrs[:n]
@@ -1080,7 +1114,8 @@ func (p *parser) buildRules(srcs, smasks, dsts, dmasks []netip.Addr) error {
 	}
 	var tgt *xtables.Target
 	if p.target != nil {
-		tgt = p.target
+		blk.tgt = *p.target
+		tgt = &blk.tgt
 	} else if p.cmd.Jump != "" {
 		blk.tgt = xtables.Target{Name: p.cmd.Jump}
 		tgt = &blk.tgt

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/iptwin/iptwin/xtables"
@@ -26,6 +24,10 @@ type RestoreOptions struct {
 	Verbose  int
 	Names    xtables.Resolver
 	State    bool // reading a state file (see xtables.Context.State)
+	// RenderState: the caller writes the result to a state file next, so
+	// the workers render each rule's state spec as they parse it (see
+	// xtables.Rule.SetStateSpec). Names must be the state's resolver.
+	RenderState bool
 	// Stderr receives the warnings printed while parsing; nil drops them.
 	Stderr io.Writer
 }
@@ -39,9 +41,14 @@ type RestoreError struct {
 
 func (e *RestoreError) Error() string { return strings.TrimSpace(e.Stderr) }
 
+// queuedCmd is a command of the table being read, with its line. A plain
+// append (the common case) comes as its chain and rule, without the
+// command around it.
 type queuedCmd struct {
-	line int
-	cmd  *Command
+	line  int
+	cmd   *Command
+	chain string
+	rule  *xtables.Rule
 }
 
 type restorer struct {
@@ -50,11 +57,13 @@ type restorer struct {
 	work      *xtables.Ruleset
 	table     string
 	inTable   bool
-	queue     []queuedCmd
 	out       []byte
-	pre       []parsed // rule lines parsed ahead, by line index
-	chunkDone []chan struct{}
+	text      string
+	pre       *preparser          // rule lines parsed ahead; nil for short inputs
 	objects   xtables.ObjectStore // the host's objects, fixed for the restore
+	batch     batch               // of the table being read
+	ctx       xtables.Context     // of the commands run
+	one       Command             // a plain append, as a command for execute
 }
 
 // Restore reads an iptables-restore stream and applies it to rs, table by
@@ -62,25 +71,41 @@ type restorer struct {
 // what earlier COMMITs made. It returns the resulting rule set (rs itself is
 // not modified), what was printed on stdout, and the error.
 func Restore(rs *xtables.Ruleset, in io.Reader, o RestoreOptions) (*xtables.Ruleset, []byte, *RestoreError) {
+	data, err := readAll(in)
+	if err != nil {
+		prog := o.Program
+		if prog == "" {
+			prog = o.Family.Program() + "-restore"
+		}
+		return rs.Clone(), nil, &RestoreError{Stderr: fmt.Sprintf("%s: %v\n", prog, err), Code: 1}
+	}
+	return restoreBytes(rs, data, o)
+}
+
+// restoreBytes is Restore reading data, which it keeps: rules hold pieces
+// of it, so it must not change afterwards.
+func restoreBytes(rs *xtables.Ruleset, data []byte, o RestoreOptions) (*xtables.Ruleset, []byte, *RestoreError) {
 	if o.Program == "" {
 		o.Program = o.Family.Program() + "-restore"
 	}
 	r := &restorer{o: o, committed: rs.Clone(), objects: rs.Objects}
-	data, err := readAll(in)
-	if err != nil {
-		return r.committed, nil, &RestoreError{Stderr: fmt.Sprintf("%s: %v\n", o.Program, err), Code: 1}
-	}
-	// The input is not touched again: rules may keep pieces of it.
-	text := ""
 	if len(data) > 0 {
-		text = unsafe.String(&data[0], len(data))
+		r.text = unsafe.String(&data[0], len(data))
 	}
-	lines := splitLines(text)
-	r.pre = r.preparse(lines)
+	r.pre = r.preparse(r.text)
+	defer r.pre.stop()
 	line := 0
-	for _, s := range lines {
+	for off := 0; off < len(r.text); {
+		s := nextLine(r.text, off)
+		at := off
+		off += len(s)
 		line++
-		if rerr := r.parseLine(s, line); rerr != nil {
+		var pl *parsedLine
+		var plTable string
+		if r.pre != nil && isRuleText(s) {
+			pl, plTable = r.pre.next(at)
+		}
+		if rerr := r.parseLine(s, line, at, pl, plTable); rerr != nil {
 			return r.committed, r.out, rerr
 		}
 	}
@@ -89,6 +114,18 @@ func Restore(rs *xtables.Ruleset, in io.Reader, o RestoreOptions) (*xtables.Rule
 	}
 	return r.committed, r.out, nil
 }
+
+// nextLine returns the line starting at off with its "\n" (the last one
+// may lack it), as fgets reads it.
+func nextLine(text string, off int) string {
+	if i := strings.IndexByte(text[off:], '\n'); i >= 0 {
+		return text[off : off+i+1]
+	}
+	return text[off:]
+}
+
+// isRuleText says whether a line is one the workers parse ahead.
+func isRuleText(s string) bool { return len(s) > 0 && (s[0] == '-' || s[0] == '[') }
 
 // paramError formats a PARAMETER_PROBLEM (or other xtables error) raised
 // while reading a line, as basic_exit_err prints it in iptables-restore.
@@ -122,16 +159,11 @@ func (r *restorer) paramError(err error, line int) *RestoreError {
 	return &RestoreError{Stderr: b.String(), Code: code}
 }
 
-func (r *restorer) parseLine(s string, line int) *RestoreError {
+func (r *restorer) parseLine(s string, line, at int, pl *parsedLine, plTable string) *RestoreError {
 	if s == "" || s[0] == '\n' {
 		return nil
 	}
-	if r.o.State && strings.HasPrefix(s, "#q ") {
-		// a state line holding a newline (see quoteStateLine)
-		if u, err := strconv.Unquote(strings.TrimSuffix(s[3:], "\n")); err == nil {
-			s = u + "\n"
-		}
-	}
+	s = r.unquote(s)
 	if s[0] == '#' {
 		if r.o.Verbose > 0 {
 			r.out = append(r.out, s...)
@@ -140,13 +172,13 @@ func (r *restorer) parseLine(s string, line int) *RestoreError {
 	}
 	ok := false
 	switch {
-	case r.inTable && strings.HasPrefix(s, "COMMIT") && (len(s) == 6 || s[6] == '\n'):
+	case r.inTable && isCommit(s):
 		if !r.o.Test {
-			if err := r.commit(line); err != nil {
+			if err := r.commit(line, at); err != nil {
 				return err
 			}
 		}
-		r.queue, r.work, r.inTable = nil, nil, false
+		r.batch, r.work, r.inTable = batch{}, nil, false
 		ok = true
 	case s[0] == '*' && !r.inTable:
 		f := strings.Fields(s[1:])
@@ -161,30 +193,21 @@ func (r *restorer) parseLine(s string, line int) *RestoreError {
 		if r.o.Table != "" && r.o.Table != name {
 			return nil
 		}
-		r.work = r.committed.Clone()
-		t := r.work.Table(name)
-		if !r.o.NoFlush {
-			if r.o.Verbose > 0 && !r.o.Test {
-				// what the flush of a table says with -v
-				for _, c := range t.Sorted() {
-					r.out = fmt.Appendf(r.out, "Flushing chain `%s'\n", c.Name)
-				}
-				for _, c := range t.UserChains() {
-					r.out = fmt.Appendf(r.out, "Deleting chain `%s'\n", c.Name)
-				}
-			}
-			t.Reset()
-		}
-		t.Present = true
+		r.beginTable(true)
+		r.batch.start, r.batch.line = at+len(s), line
+		r.batch.deferred = restoreAtCommit
 		r.inTable = true
 		ok = true
 	case s[0] == ':' && r.inTable:
+		if r.batch.ran > 0 && !r.batch.deferred {
+			r.deferBatch(at)
+		}
 		if err := r.chainLine(s, line); err != nil {
 			return err
 		}
 		ok = true
 	case r.inTable:
-		if err := r.ruleLine(s, line); err != nil {
+		if err := r.ruleLine(s, line, pl, plTable); err != nil {
 			return err
 		}
 		ok = true
@@ -196,6 +219,40 @@ func (r *restorer) parseLine(s string, line int) *RestoreError {
 		return &RestoreError{Stderr: fmt.Sprintf("%s: line %d failed\n", r.o.Program, line), Code: 1}
 	}
 	return nil
+}
+
+// unquote reads back a state line holding a newline (see quoteStateLine).
+func (r *restorer) unquote(s string) string {
+	if r.o.State && strings.HasPrefix(s, "#q ") {
+		if u, err := strconv.Unquote(strings.TrimSuffix(s[3:], "\n")); err == nil {
+			return u + "\n"
+		}
+	}
+	return s
+}
+
+func isCommit(s string) bool {
+	return strings.HasPrefix(s, "COMMIT") && (len(s) == 6 || s[6] == '\n')
+}
+
+// beginTable starts the working copy of r.table: the rule set as
+// committed, the table flushed unless -n (saying so with -v when told).
+func (r *restorer) beginTable(verbose bool) {
+	r.work = r.committed.Clone()
+	t := r.work.Table(r.table)
+	if !r.o.NoFlush {
+		if verbose && r.o.Verbose > 0 && !r.o.Test {
+			// what the flush of a table says with -v
+			for _, c := range t.Sorted() {
+				r.out = fmt.Appendf(r.out, "Flushing chain `%s'\n", c.Name)
+			}
+			for _, c := range t.UserChains() {
+				r.out = fmt.Appendf(r.out, "Deleting chain `%s'\n", c.Name)
+			}
+		}
+		t.Reset()
+	}
+	t.Present = true
 }
 
 func (r *restorer) chainLine(s string, line int) *RestoreError {
@@ -273,98 +330,19 @@ func readAll(in io.Reader) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-// splitLines cuts the input into lines that keep their "\n" (the last one
-// may lack it), as fgets reads them.
-func splitLines(s string) []string {
-	n := strings.Count(s, "\n") + 1
-	out := make([]string, 0, n)
-	for len(s) > 0 {
-		i := strings.IndexByte(s, '\n')
-		if i < 0 {
-			out = append(out, s)
-			break
-		}
-		out = append(out, s[:i+1])
-		s = s[i+1:]
-	}
-	return out
-}
-
-// parsed is a rule line parsed ahead of its turn.
-type parsed struct {
-	table string
-	cmd   *Command
-	err   error
-	chunk int32 // index in chunkDone, -1 when not parsed ahead
-}
-
-// preparse parses the rule lines in parallel before the lines are
-// processed in order: parsing a rule depends only on its text and table,
-// and it is most of a restore's work. Each result records the table it
-// assumed; ruleLine parses again when the sequential pass disagrees.
-func (r *restorer) preparse(lines []string) []parsed {
-	if len(lines) < 256 {
-		return nil
-	}
-	pre := make([]parsed, len(lines))
-	idx := make([]int, 0, len(lines))
-	table := ""
-	for i, s := range lines {
-		pre[i].chunk = -1
-		switch {
-		case len(s) > 0 && s[0] == '*':
-			if f := strings.Fields(s[1:]); len(f) > 0 {
-				table = f[0]
-			}
-		case len(s) > 0 && (s[0] == '-' || s[0] == '['):
-			pre[i].table = table
-			idx = append(idx, i)
-		}
-	}
-	// Workers parse chunks in order while the lines are processed: the
-	// processing waits only for the chunk of the line at hand.
-	const chunkLen = 512
-	n := (len(idx) + chunkLen - 1) / chunkLen
-	r.chunkDone = make([]chan struct{}, n)
-	for k := range r.chunkDone {
-		r.chunkDone[k] = make(chan struct{})
-		for _, i := range idx[k*chunkLen : min((k+1)*chunkLen, len(idx))] {
-			pre[i].chunk = int32(k)
-		}
-	}
-	var next atomic.Int64
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		go func() {
-			for {
-				k := int(next.Add(1) - 1)
-				if k >= n {
-					return
-				}
-				for _, i := range idx[k*chunkLen : min((k+1)*chunkLen, len(idx))] {
-					p := &pre[i]
-					p.cmd, p.err = r.parseRule(lines[i], p.table)
-				}
-				close(r.chunkDone[k])
-			}
-		}()
-	}
-	return pre
-}
-
-func (r *restorer) ruleLine(s string, line int) *RestoreError {
-	var cmd *Command
+func (r *restorer) ruleLine(s string, line int, pl *parsedLine, plTable string) *RestoreError {
+	q := queuedCmd{line: line}
 	var perr error
-	if line-1 < len(r.pre) && r.pre[line-1].chunk >= 0 {
-		<-r.chunkDone[r.pre[line-1].chunk]
+	switch {
+	case pl != nil && plTable == r.table && pl.x == nil:
+		q.chain, q.rule = pl.chain, pl.rule
+	case pl != nil && plTable == r.table:
+		q.cmd, perr = pl.x.cmd, pl.x.err
+	default:
+		q.cmd, perr = r.parseRule(s, r.table)
 	}
-	if line-1 < len(r.pre) && r.pre[line-1].table == r.table && (r.pre[line-1].cmd != nil || r.pre[line-1].err != nil) {
-		cmd, perr = r.pre[line-1].cmd, r.pre[line-1].err
-		r.pre[line-1] = parsed{chunk: -1}
-	} else {
-		cmd, perr = r.parseRule(s, r.table)
-	}
-	if cmd != nil && r.o.Stderr != nil {
-		for _, n := range cmd.Notices {
+	if q.cmd != nil && r.o.Stderr != nil {
+		for _, n := range q.cmd.Notices {
 			fmt.Fprintln(r.o.Stderr, n)
 		}
 	}
@@ -374,13 +352,12 @@ func (r *restorer) ruleLine(s string, line int) *RestoreError {
 		}
 		return r.paramError(perr, line)
 	}
-	if cmd.Help || cmd.Version {
+	if q.cmd != nil && (q.cmd.Help || q.cmd.Version) {
 		return nil
 	}
-	if r.queue == nil && len(r.pre) > 0 {
-		r.queue = make([]queuedCmd, 0, len(r.pre)/2)
+	if !r.o.Test && !r.batch.deferred {
+		r.run(&q)
 	}
-	r.queue = append(r.queue, queuedCmd{line: line, cmd: cmd})
 	return nil
 }
 
@@ -393,11 +370,25 @@ func (e *lineError) Error() string { return e.format }
 // parseRule parses one rule line (with its optional [p:b] prefix) in a
 // table; it does not touch the restorer's state.
 func (r *restorer) parseRule(s, table string) (*Command, error) {
-	// The argument vector is scratch: nothing keeps it after Parse.
+	p := parserPool.Get().(*parser)
+	defer parserPool.Put(p)
 	ap := argsPool.Get().(*[]string)
 	defer argsPool.Put(ap)
-	args := append((*ap)[:0], "-t", table)
-	defer func() { *ap = args[:0] }()
+	cmd := new(Command)
+	var parsed bool
+	var err error
+	*ap, parsed, err = r.parseRuleInto(p, cmd, (*ap)[:0], s, table)
+	if !parsed {
+		cmd = nil // the line was refused before the parser saw it
+	}
+	return cmd, err
+}
+
+// parseRuleInto is parseRule with the parser, the command's storage and
+// the argument vector's given; it returns the vector for reuse (nothing
+// keeps it after the parse) and whether the parser saw the line.
+func (r *restorer) parseRuleInto(p *parser, cmd *Command, args []string, s, table string) ([]string, bool, error) {
+	args = append(args, "-t", table)
 	for i := 0; i < r.o.Verbose && !r.o.NoFlush && !r.o.Test; i++ {
 		args = append(args, "-v")
 	}
@@ -405,18 +396,18 @@ func (r *restorer) parseRule(s, table string) (*Command, error) {
 	if strings.HasPrefix(rest, "[") {
 		end := strings.IndexByte(rest, ']')
 		if end < 0 {
-			return nil, &lineError{"Bad line %d: need ]"}
+			return args[:0], false, &lineError{"Bad line %d: need ]"}
 		}
 		inner := rest[1:end]
 		pc, bc, found := strings.Cut(inner, ":")
 		if !found || pc == "" {
 			if pc == "" && !found {
-				return nil, &lineError{"Bad line %d: need :"}
+				return args[:0], false, &lineError{"Bad line %d: need :"}
 			}
-			return nil, &lineError{"Bad line %d: need ]"}
+			return args[:0], false, &lineError{"Bad line %d: need ]"}
 		}
 		if bc == "" {
-			return nil, &lineError{"Bad line %d: need ]"}
+			return args[:0], false, &lineError{"Bad line %d: need ]"}
 		}
 		if r.o.Counters {
 			args = append(args, "--set-counters", pc, bc)
@@ -425,9 +416,14 @@ func (r *restorer) parseRule(s, table string) (*Command, error) {
 	}
 	args, err := appendParams(args, rest)
 	if err != nil {
-		return nil, err
+		return args[:0], false, err
 	}
-	return Parse(args, ParseOptions{Family: r.o.Family, Table: table, Restore: true, Names: r.o.Names, State: r.o.State, Objects: r.objects})
+	po := ParseOptions{Family: r.o.Family, Table: table, Restore: true, Names: r.o.Names, State: r.o.State, Objects: r.objects}
+	if po.Table == "" {
+		po.Table = "filter" // as Parse
+	}
+	err = p.parseInto(args, po, cmd)
+	return args[:0], true, err
 }
 
 var argsPool = sync.Pool{New: func() any { s := make([]string, 0, 32); return &s }}
@@ -523,33 +519,112 @@ func splitParams(s string) ([]string, error) { return appendParams(nil, s) }
 // does (for readers of state files looking for the objects rules name).
 func SplitParams(s string) ([]string, error) { return appendParams(nil, s) }
 
-// commit runs the table's queued commands on the working copy (the
-// nf_tables batch) and makes it final when all succeed.
-func (r *restorer) commit(line int) *RestoreError {
-	var batchErrs []byte
-	ctx := new(xtables.Context)
-	for _, q := range r.queue {
-		var out []byte
-		if _, err := execute(r.work, q.cmd, r.o.Names, &out, ctx); err != nil {
-			// The kernel refuses single messages and goes on with the
-			// batch; every refusal is reported with its line.
-			if be, ok := err.(*BatchError); ok {
-				batchErrs = fmt.Appendf(batchErrs, "line %d: %s\n", q.line, be)
-				continue
-			}
-			if ke, ok := err.(*xtables.KernelError); ok {
-				msg := ke.Errno + "."
-				if ke.Dmesg {
-					msg += " Run `dmesg' for more information."
-				}
-				return &RestoreError{Stderr: fmt.Sprintf("%s: line %d failed: %s\n", r.o.Program, q.line, msg), Code: 1}
-			}
-			return r.paramError(err, line)
-		}
-		r.out = append(r.out, out...)
+// batch is what the lines of the table being read make of it until its
+// COMMIT, the nf_tables batch. Commands run on the working copy as they
+// are read, while the workers parse the lines after them, rather than all
+// at the COMMIT: the result is the same as long as no chain line follows a
+// command (chain lines act when read, before any command of the batch).
+// When one does, the working copy is made again from the table's chain
+// lines, and at the COMMIT the table's rule lines are parsed again and run
+// (deferred): rare, and it keeps the common case from queueing commands.
+type batch struct {
+	start    int  // offset of the table's first line after "*table"
+	line     int  // the number of the "*table" line
+	ran      int  // commands run
+	deferred bool // the commands run at the COMMIT
+	out      []byte
+	errs     []byte // the kernel's refusals of single commands
+	fail     error  // the error that ended the batch, of line failLine
+	failLine int
+}
+
+// restoreAtCommit makes every batch deferred (for the tests).
+var restoreAtCommit bool
+
+// run runs one command of the batch on the working copy.
+func (r *restorer) run(q *queuedCmd) {
+	b := &r.batch
+	b.ran++
+	if b.fail != nil {
+		return
 	}
-	if batchErrs != nil {
-		return &RestoreError{Stderr: r.o.Family.Program() + "-restore v1.8.9 (nf_tables): \n" + string(batchErrs), Code: 4}
+	cmd := q.cmd
+	if cmd == nil {
+		r.one = Command{Cmd: CmdAppend, Table: r.table, Chain: q.chain}
+		r.one.rule1[0] = q.rule
+		r.one.Rules = r.one.rule1[:1:1]
+		cmd = &r.one
+	}
+	mark := len(b.out)
+	if _, err := execute(r.work, cmd, r.o.Names, &b.out, &r.ctx); err != nil {
+		b.out = b.out[:mark]
+		// The kernel refuses single messages and goes on with the
+		// batch; every refusal is reported with its line.
+		if be, ok := err.(*BatchError); ok {
+			b.errs = fmt.Appendf(b.errs, "line %d: %s\n", q.line, be)
+			return
+		}
+		b.fail, b.failLine = err, q.line
+	}
+}
+
+// deferBatch makes the working copy again from the table's chain lines
+// before the line at offset at, for the commands to run at the COMMIT.
+func (r *restorer) deferBatch(at int) {
+	b := &r.batch
+	r.beginTable(false)
+	for off := b.start; off < at; {
+		s := nextLine(r.text, off)
+		off += len(s)
+		if s = r.unquote(s); s[0] == ':' {
+			r.chainLine(s, 0) // it did not fail when read
+		}
+	}
+	b.deferred, b.ran, b.out, b.errs, b.fail = true, 0, b.out[:0], nil, nil
+}
+
+// runDeferred parses the table's rule lines again, up to the COMMIT at
+// offset end, and runs them. They parsed when read, and parse the same.
+func (r *restorer) runDeferred(end int) {
+	line := r.batch.line
+	for off := r.batch.start; off < end; {
+		s := nextLine(r.text, off)
+		off += len(s)
+		line++
+		if s == "" || s[0] == '\n' {
+			continue
+		}
+		if s = r.unquote(s); s[0] == '#' || s[0] == ':' {
+			continue
+		}
+		cmd, err := r.parseRule(s, r.table)
+		if err != nil || cmd.Help || cmd.Version {
+			continue // lines of the other family
+		}
+		r.run(&queuedCmd{line: line, cmd: cmd})
+	}
+}
+
+// commit ends the batch: with every command run, the working copy
+// becomes final unless one failed.
+func (r *restorer) commit(line, at int) *RestoreError {
+	b := &r.batch
+	if b.deferred {
+		r.runDeferred(at)
+	}
+	r.out = append(r.out, b.out...)
+	if b.fail != nil {
+		if ke, ok := b.fail.(*xtables.KernelError); ok {
+			msg := ke.Errno + "."
+			if ke.Dmesg {
+				msg += " Run `dmesg' for more information."
+			}
+			return &RestoreError{Stderr: fmt.Sprintf("%s: line %d failed: %s\n", r.o.Program, b.failLine, msg), Code: 1}
+		}
+		return r.paramError(b.fail, line)
+	}
+	if b.errs != nil {
+		return &RestoreError{Stderr: r.o.Family.Program() + "-restore v1.8.9 (nf_tables): \n" + string(b.errs), Code: 4}
 	}
 	r.committed = r.work
 	return nil

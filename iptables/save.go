@@ -13,6 +13,14 @@ import (
 // save_rule_details), the matches, " -c P B" when cCounters, the target.
 func AppendRuleSpec(b []byte, r *xtables.Rule, ctx *xtables.Context, cCounters bool) []byte {
 	hctx := *ctx
+	return appendRuleSpec(b, r, &hctx, cCounters)
+}
+
+// appendRuleSpec is AppendRuleSpec with a context the caller lets it
+// change (its Header and Numeric): a copy made here would escape to the
+// heap through the extensions' Save, once per rule.
+func appendRuleSpec(b []byte, r *xtables.Rule, ctx *xtables.Context, cCounters bool) []byte {
+	hctx := ctx
 	hctx.Header = &r.Header
 	hctx.Numeric = true
 	b = appendSaveAddr(b, 's', r.Src, r.SrcMask, r.Inv&xtables.InvSrcIP != 0, ctx.Family)
@@ -39,7 +47,7 @@ func AppendRuleSpec(b []byte, r *xtables.Rule, ctx *xtables.Context, cCounters b
 	for _, m := range r.Matches {
 		b = append(b, " -m "...)
 		b = append(b, m.Type.Name...)
-		b = m.Info.Save(b, &hctx)
+		b = m.Info.Save(b, hctx)
 	}
 	if cCounters {
 		b = append(b, " -c "...)
@@ -53,7 +61,7 @@ func AppendRuleSpec(b []byte, r *xtables.Rule, ctx *xtables.Context, cCounters b
 			// own expression, though -L shows it as CT.
 			b = append(b, " -j "...)
 			b = append(b, t.Type.Name...)
-			b = t.Info.Save(b, &hctx)
+			b = t.Info.Save(b, hctx)
 		} else if r.Goto() {
 			b = append(b, " -g "...)
 			b = append(b, t.Name...)
@@ -94,7 +102,7 @@ func appendSaveAddr(b []byte, letter byte, a, m netipAddr, inv bool, f xtables.F
 	}
 	b = xtables.AppendAddr(b, a)
 	b = append(b, '/')
-	return append(b, xtables.MaskString(m)...)
+	return xtables.AppendMask(b, m)
 }
 
 func appendSaveIface(b []byte, letter byte, ifc xtables.Iface, inv bool) []byte {
@@ -119,13 +127,14 @@ func AppendChainRules(b []byte, t *xtables.Table, c *xtables.Chain, ctx *xtables
 	if rulenum == 0 {
 		b = appendChainHeadS(b, c, counters)
 	}
+	cctx := *ctx
 	for i, r := range c.Rules {
 		if rulenum != 0 && i+1 != rulenum {
 			continue
 		}
 		b = append(b, "-A "...)
 		b = append(b, c.Name...)
-		b = AppendRuleSpec(b, r, ctx, counters)
+		b = appendRuleSpec(b, r, &cctx, counters)
 		b = append(b, '\n')
 	}
 	return b
@@ -163,13 +172,13 @@ func AppendListRules(b []byte, t *xtables.Table, chain string, ctx *xtables.Cont
 	for _, c := range t.Sorted() {
 		b = appendChainHeadS(b, c, counters)
 	}
+	cctx := *ctx
 	for _, c := range t.Sorted() {
-		cctx := *ctx
-		cctx.Chain = c.Name
 		for _, r := range c.Rules {
+			cctx.Chain = c.Name
 			b = append(b, "-A "...)
 			b = append(b, c.Name...)
-			b = AppendRuleSpec(b, r, &cctx, counters)
+			b = appendRuleSpec(b, r, &cctx, counters)
 			b = append(b, '\n')
 		}
 	}
@@ -248,28 +257,31 @@ func appendTableTo(fw *flushWriter, t *xtables.Table, chains []*xtables.Chain, c
 		b = append(b, ':')
 		b = strconv.AppendUint(b, c.Counters.Bytes, 10)
 		b = append(b, "]\n"...)
+		b = fw.handOver(b)
 	}
+	// One context for every rule: a copy per chain or rule would escape
+	// to the heap (see appendRuleSpec).
+	cctx := *ctx
 	for _, c := range chains {
-		cctx := *ctx
-		cctx.Table, cctx.Chain = t.Name, c.Name
 		for _, r := range c.Rules {
+			cctx.Table, cctx.Chain = t.Name, c.Name
 			if state && hasStateForm(r) {
 				// The state form differs from what iptables-save prints:
 				// keep the latter too, in a comment line that restore
 				// skips and fast listings use (state.LoadRaw).
-				sctx := cctx
-				sctx.State = false
 				mark := len(b)
 				b = append(b, "#s -A "...)
 				b = append(b, c.Name...)
 				specAt := len(b)
-				b = AppendRuleSpec(b, r, &sctx, false)
-				saveSpec := string(b[specAt:])
-				tmp := AppendRuleSpec(nil, r, &cctx, false)
-				if string(tmp) == saveSpec {
+				cctx.State = false
+				b = appendRuleSpec(b, r, &cctx, false)
+				cctx.State = ctx.State
+				saveLen := len(b) - specAt
+				b = appendRuleSpec(b, r, &cctx, false)
+				if string(b[specAt:specAt+saveLen]) == string(b[specAt+saveLen:]) {
 					b = b[:mark]
 				} else {
-					b = append(quoteStateLine(b, mark), '\n')
+					b = append(quoteStateLine(b[:specAt+saveLen], mark), '\n')
 				}
 			}
 			lineAt := len(b)
@@ -282,19 +294,30 @@ func appendTableTo(fw *flushWriter, t *xtables.Table, chains []*xtables.Chain, c
 			}
 			b = append(b, "-A "...)
 			b = append(b, c.Name...)
-			b = AppendRuleSpec(b, r, &cctx, false)
+			if spec, ok := r.StateSpec(); ok && state {
+				b = append(b, spec...)
+			} else {
+				b = appendRuleSpec(b, r, &cctx, false)
+			}
 			if state {
 				b = quoteStateLine(b, lineAt)
 			}
 			b = append(b, '\n')
-			if fw.w != nil && len(b) > 1<<16-1024 {
-				fw.b = b
-				fw.flush()
-				b = fw.b
-			}
+			b = fw.handOver(b)
 		}
 	}
 	return append(b, "COMMIT\n"...)
+}
+
+// handOver writes b out when it is big and fw has a writer, and returns
+// the buffer to go on with.
+func (fw *flushWriter) handOver(b []byte) []byte {
+	if fw.w != nil && len(b) > 1<<16-1024 {
+		fw.b = b
+		fw.flush()
+		b = fw.b
+	}
+	return b
 }
 
 // hasStateForm says whether a rule has an extension whose state form may

@@ -114,6 +114,14 @@ func (d *Dir) Load(f xtables.Family, res xtables.Resolver) (*xtables.Ruleset, er
 	return out, nil
 }
 
+// RulesSize is the size of a family's saved rule set file (0 when none).
+func (d *Dir) RulesSize(f xtables.Family) int64 {
+	if fi, err := os.Stat(filepath.Join(d.Path, rulesFile(f))); err == nil {
+		return fi.Size()
+	}
+	return 0
+}
+
 // Store writes a family's rule set atomically.
 func (d *Dir) Store(rs *xtables.Ruleset, res xtables.Resolver) error {
 	ctx := &xtables.Context{Family: rs.Family, Names: res, State: true}

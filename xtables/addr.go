@@ -2,6 +2,7 @@ package xtables
 
 import (
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -147,37 +148,11 @@ func IsZero(a netip.Addr) bool {
 // xtables_ip6parse_multiple do: comma-separated host/network[/mask] items,
 // each possibly resolving to several addresses, masked.
 func ParseAddrList(s string, f Family, names Resolver) (addrs, masks []netip.Addr, err error) {
-	if s == "0.0.0.0/0" || s == "::0/0" {
-		z := []netip.Addr{ZeroAddr(f), ZeroAddr(f)}
-		return z[:1], z[1:], nil
-	}
-	if strings.IndexByte(s, ',') < 0 {
-		// One item, a numeric address: one allocation.
-		item := strings.TrimLeft(s, " \t\n\v\f\r")
-		host, maskStr, hasMask := item, "", false
-		if p := strings.LastIndexByte(item, '/'); p >= 0 {
-			host, maskStr, hasMask = item[:p], item[p+1:], true
-		}
-		var a netip.Addr
-		ok := false
-		if f == IPv6 {
-			a, ok = ParseIPv6Numeric(host)
-		} else {
-			a, ok = ParseIPv4Numeric(host, false)
-		}
-		if ok && len(item) <= 255 {
-			mask := PrefixMask(f, f.Bits())
-			if hasMask {
-				if mask, err = parseMask(maskStr, f); err != nil {
-					return nil, nil, err
-				}
-			}
-			if IsZero(mask) {
-				a = ZeroAddr(f)
-			}
-			z := []netip.Addr{ApplyMask(a, mask), mask}
-			return z[:1:1], z[1:], nil
-		}
+	if a, m, ok, err := ParseAddrSingle(s, f); err != nil {
+		return nil, nil, err
+	} else if ok {
+		z := []netip.Addr{a, m}
+		return z[:1:1], z[1:], nil
 	}
 	items := strings.Split(s, ",")
 	for _, item := range items {
@@ -209,6 +184,42 @@ func ParseAddrList(s string, f Family, names Resolver) (addrs, masks []netip.Add
 		}
 	}
 	return addrs, masks, nil
+}
+
+// ParseAddrSingle is ParseAddrList for the common argument that is one
+// numeric address with an optional mask, without allocating: ok is false
+// when s needs ParseAddrList (several items, or names to resolve).
+func ParseAddrSingle(s string, f Family) (addr, mask netip.Addr, ok bool, err error) {
+	if s == "0.0.0.0/0" || s == "::0/0" {
+		return ZeroAddr(f), ZeroAddr(f), true, nil
+	}
+	if strings.IndexByte(s, ',') >= 0 {
+		return
+	}
+	item := strings.TrimLeft(s, " \t\n\v\f\r")
+	host, maskStr, hasMask := item, "", false
+	if p := strings.LastIndexByte(item, '/'); p >= 0 {
+		host, maskStr, hasMask = item[:p], item[p+1:], true
+	}
+	var a netip.Addr
+	if f == IPv6 {
+		a, ok = ParseIPv6Numeric(host)
+	} else {
+		a, ok = ParseIPv4Numeric(host, false)
+	}
+	if !ok || len(item) > 255 {
+		return netip.Addr{}, netip.Addr{}, false, nil
+	}
+	mask = PrefixMask(f, f.Bits())
+	if hasMask {
+		if mask, err = parseMask(maskStr, f); err != nil {
+			return netip.Addr{}, netip.Addr{}, false, err
+		}
+	}
+	if IsZero(mask) {
+		a = ZeroAddr(f)
+	}
+	return ApplyMask(a, mask), mask, true, nil
 }
 
 func parseMask(m string, f Family) (netip.Addr, error) {
@@ -253,6 +264,14 @@ func MaskString(m netip.Addr) string {
 		return itoa(n)
 	}
 	return string(AppendAddr(nil, m))
+}
+
+// AppendMask appends what MaskString returns.
+func AppendMask(b []byte, m netip.Addr) []byte {
+	if n := MaskBits(m); n >= 0 {
+		return strconv.AppendUint(b, uint64(n), 10)
+	}
+	return AppendAddr(b, m)
 }
 
 func itoa(n int) string {

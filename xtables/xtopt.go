@@ -396,7 +396,7 @@ func FinalCheck(ext string, opts []Option, xflags uint64) error {
 		if e.Flags&Mand != 0 && xflags&ef == 0 {
 			return Errorf("%s: option \"--%s\" must be specified\n", ext, e.Name)
 		}
-		if xflags&ef == 0 {
+		if xflags&ef == 0 || e.Also|e.Excl == 0 {
 			continue
 		}
 		// the other options by ID, each the first entry of its ID

@@ -184,8 +184,10 @@ func runRestore(f xtables.Family) command {
 			return code
 		}
 		defer d.Unlock()
+		defer prepareHeap(inputSize(in) + d.RulesSize(f))()
 		names := d.Names()
 		o.Names = names
+		o.RenderState = !o.Test // the state is written next
 		rs, err := d.Load(f, names)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "%s: %v\n", prog, err)
