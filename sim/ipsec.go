@@ -3,7 +3,9 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/iptwin/iptwin/sim/ike"
@@ -20,6 +22,7 @@ import (
 //	    : PSK "presharedkey"
 //	  strongswan: |
 //	    charon { install_routes = 0 }
+//	  ipsec.d: debian2.ipsec.d     # /etc/ipsec.d: cacerts/, certs/, private/
 //
 // The files are checked when the topology is read, with starter's and
 // charon's words and the line of the mistake. Once the network is up
@@ -36,9 +39,10 @@ func init() {
 }
 
 // ipsecSpec is a host's ipsec field: the texts of the three files and
-// the names charon's messages give them.
+// the contents of /etc/ipsec.d (certificates and keys) by path inside it.
 type ipsecSpec struct {
 	conf, secrets, swconf string
+	files                 map[string][]byte
 }
 
 // The files as charon reads them on Debian.
@@ -59,7 +63,7 @@ type ipsecPart struct {
 }
 
 func parseIPsecField(f Field) (any, error) {
-	m, err := f.Map("conf", "secrets", "strongswan")
+	m, err := f.Map("conf", "secrets", "strongswan", "ipsec.d")
 	if err != nil {
 		return nil, err
 	}
@@ -89,8 +93,18 @@ func parseIPsecField(f Field) (any, error) {
 		parts[key] = p
 	}
 	spec := &ipsecSpec{}
+	if v, ok := m["ipsec.d"]; ok {
+		dir, err := v.String()
+		if err != nil {
+			return nil, err
+		}
+		if spec.files, err = readIPsecD(v.Path(dir)); err != nil {
+			return nil, v.Errorf("%v", unwrapPathError(err))
+		}
+	}
 	names := map[string]*ipsecPart{}
-	opt := ike.Options{ConfFile: ipsecConfFile, SecretsFile: ipsecSecretsFile, SwconfFile: ipsecSwconfFile}
+	opt := ike.Options{ConfFile: ipsecConfFile, SecretsFile: ipsecSecretsFile, SwconfFile: ipsecSwconfFile,
+		Files: spec.files}
 	for _, x := range []struct {
 		key  string
 		dst  *string
@@ -143,6 +157,35 @@ func ipsecLoadError(f Field, names map[string]*ipsecPart, le *ike.LoadError) err
 		e.Msg = fmt.Sprintf("line %d: %s", dg.Line, e.Msg)
 	}
 	return e
+}
+
+// readIPsecD reads a directory laid out as /etc/ipsec.d (cacerts/,
+// certs/, private/ ...): every file by its path inside it.
+func readIPsecD(dir string) (map[string][]byte, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s: not a directory (want one laid out as /etc/ipsec.d: cacerts/, certs/, private/)", dir)
+	}
+	files := map[string][]byte{}
+	err = filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		files[filepath.ToSlash(rel)] = data
+		return nil
+	})
+	return files, err
 }
 
 // unwrapPathError turns "open x: no such file or directory" into the

@@ -45,7 +45,8 @@ func (ih *ipsecd) start() error {
 	ih.gen++
 	ih.d = ike.New(ike.Options{Transport: ih, Net: ih, Installer: ih, Resolve: ih.resolve,
 		Seed:  hostSeed(n.seed, sh.name, fmt.Sprintf("charon-%d", ih.gen)),
-		Epoch: n.start, ConfFile: ipsecConfFile, SecretsFile: ipsecSecretsFile, SwconfFile: ipsecSwconfFile})
+		Epoch: n.start, ConfFile: ipsecConfFile, SecretsFile: ipsecSecretsFile, SwconfFile: ipsecSwconfFile,
+		Files: ih.spec.files})
 	if err := ih.d.Load(ih.spec.conf, ih.spec.secrets, ih.spec.swconf, n.now); err != nil {
 		// Checked when the file was read: only the kernel can still
 		// complain (the routing rule).
@@ -201,7 +202,13 @@ func (ih *ipsecd) Send(src, dst netip.AddrPort, payload []byte) {
 		}
 		h.IPv4.ID = ih.ipID(s, d)
 	} else {
+		// ip6_dst_hoplimit: the output device's hop_limit
 		hl, _ := atoi(sh.h.Net.Sysctl["net.ipv6.conf.all.hop_limit"])
+		if _, _, dev, ok := ih.Route(d); ok {
+			if v, ok := sh.h.Net.Sysctl["net.ipv6.conf."+dev+".hop_limit"]; ok {
+				hl, _ = atoi(v)
+			}
+		}
 		h.Layers = packet.LayerIPv6 | packet.LayerUDP
 		h.IPv6 = packet.IPv6{HopLimit: uint8(hl), Src: s, Dst: d}
 		if sh.h.Net.Sysctl["net.ipv6.auto_flowlabels"] != "0" {
