@@ -33,7 +33,11 @@ func (e *env) RouteMTU(st *xtables.PacketState) (out, reverse uint32) {
 		}
 		return 0
 	}
-	return mtu(st.Pkt.Dst()), mtu(st.Pkt.Src())
+	out = mtu(st.Pkt.Dst())
+	if m := h.xfrmBundleMTU(e.cur); m > 0 {
+		out = uint32(m) // dst_mtu of the packet's route: its IPsec bundle
+	}
+	return out, mtu(st.Pkt.Src())
 }
 
 // DevGroup is a device's group (ip link set DEV group N); the twin's

@@ -104,6 +104,9 @@ func (h *Host) hook(s *skb, hook int) verdict {
 			if v, ok := h.natStep(s, hook, p); !ok {
 				return v
 			}
+			if v, ok := h.xfrmNATHarder(s, hook); !ok {
+				return v
+			}
 			continue
 		}
 		if p == nil || !p.HasHook(hook) {

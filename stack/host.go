@@ -39,6 +39,11 @@ type Socket struct {
 	// UID and GID own the socket (the owner match sees them on packets it
 	// sends).
 	UID, GID uint32
+	// XfrmBypass is a per-socket IPsec policy that allows without
+	// templates in and out (IP_XFRM_POLICY, as an IKE daemon sets on its
+	// sockets): what it sends is never transformed, what it receives is
+	// not held to the host's policies (xfrm_input.go).
+	XfrmBypass bool
 }
 
 // Host is one twin host and its packet path. It is not safe for
@@ -168,6 +173,7 @@ func (h *Host) Reload() error {
 // keys per packet.
 type linkConf struct {
 	forwarding, disableIPv6, sendRedirects bool
+	xfrm                                   xfrmConf // disable_xfrm, disable_policy
 }
 
 func (h *Host) cacheConf() {
@@ -178,6 +184,7 @@ func (h *Host) cacheConf() {
 			forwarding:    h.sysctl("net.ipv4.conf."+l.Name+".forwarding") == "1",
 			disableIPv6:   h.sysctl("net.ipv6.conf."+l.Name+".disable_ipv6") == "1",
 			sendRedirects: allRedirects || h.sysctl("net.ipv4.conf."+l.Name+".send_redirects") == "1",
+			xfrm:          h.xfrmLinkConf(l.Name),
 		}
 	}
 	h.fwd6 = h.sysctl("net.ipv6.conf.all.forwarding") == "1"

@@ -66,6 +66,7 @@ func (h *Host) Send(ip []byte, sock *Socket) (Result, error) {
 	s.local = true
 	if sock != nil {
 		s.sock, s.uid, s.gid = sockFull, sock.UID, sock.GID
+		s.xs.bypass = sock.XfrmBypass
 	}
 	if err := s.setBytes(ip); err != nil && !s.ipDecoded() {
 		// ip_rcv_core refuses a bad IP header; a bad transport header
@@ -91,6 +92,9 @@ func (h *Host) Send(ip []byte, sock *Socket) (Result, error) {
 		res.SendErr = "operation not permitted"
 	case res.Fate == FateDropped && res.routeErr != nil:
 		res.SendErr = sendErrno(res.routeErr)
+	}
+	if s.xs.sendErr != "" && res.Fate == FateDropped {
+		res.SendErr = s.xs.sendErr // xfrm's errno (EREMOTE, EPERM, EMSGSIZE)
 	}
 	h.release(s)
 	h.freeSkb(s)
@@ -260,6 +264,9 @@ func (h *Host) forward(s *skb, r *host.Route) Result {
 	if out == nil {
 		return dropped("route without device")
 	}
+	if res, ok := h.xfrmPolicyFwd(s, out); !ok {
+		return res
+	}
 	if s.v6() {
 		if s.pkt.IPv6.HopLimit <= 1 {
 			h.sendICMPError(s, icmpTimeExceeded)
@@ -271,10 +278,13 @@ func (h *Host) forward(s *skb, r *host.Route) Result {
 	}
 	s.out = out.Name
 	s.nexthop = nexthop(r, s.pkt.Dst())
-	if s.v6() && s.in == out.Name {
+	if res, ok := h.xfrmRouteForward(s, &out); !ok {
+		return res
+	}
+	if s.v6() && s.in == out.Name && !s.decap {
 		h.redirect6(s, out, r)
 	}
-	if h.exceedsMTU(s, out.MTU) {
+	if h.exceedsMTU(s, h.forwardMTU(s, out)) {
 		h.sendICMPError(s, icmpFragNeeded)
 		return dropped("packet too big")
 	}
@@ -283,7 +293,7 @@ func (h *Host) forward(s *skb, r *host.Route) Result {
 		s.pkt.SetTTL(s.pkt.IPv6.HopLimit - 1)
 	} else {
 		s.pkt.SetTTL(s.pkt.IPv4.TTL - 1)
-		if s.in == out.Name {
+		if s.in == out.Name && !s.decap {
 			h.redirect4(s, out, r)
 		}
 	}
@@ -350,6 +360,9 @@ func (h *Host) output(s *skb) Result {
 		return res
 	}
 	h.setOutRoute(s, r)
+	if res, ok := h.xfrmRouteOutput(s); !ok {
+		return res
+	}
 	dst, mark := s.pkt.Dst(), s.mark
 	if v := h.hook(s, xtables.HookOutput); v.code != xtables.VerdictCodeAccept {
 		return hookResult(v, xtables.HookOutput)
@@ -364,8 +377,11 @@ func (h *Host) output(s *skb) Result {
 			return dropped("no route after re-routing: " + err.Error())
 		}
 		h.setOutRoute(s, r)
+		if res, ok := h.xfrmRerouted(s); !ok {
+			return res
+		}
 	}
-	return h.postRouting(s)
+	return h.dstOutput(s)
 }
 
 func (h *Host) setOutRoute(s *skb, r *host.Route) {

@@ -138,6 +138,9 @@ func (h *Host) queueReply(r *skb, ok bool, origin string) {
 }
 
 func (h *Host) outMTU(s *skb) int {
+	if m := h.xfrmBundleMTU(s); m > 0 {
+		return m
+	}
 	if l := h.link(s.out); l != nil {
 		return l.MTU
 	}

@@ -34,6 +34,8 @@ type skb struct {
 	fragMax int
 	// ct is the packet's connection state (conntrack).
 	ct ctState
+	// xs is its IPsec state: secpath, the route's bundle (xfrm_skb.go).
+	xs xfrmSkb
 }
 
 func (h *Host) newSkb(fam xtables.Family) *skb {

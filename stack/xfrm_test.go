@@ -25,6 +25,7 @@ func ipsecHost(t *testing.T, self, peer, lan, rlan string, mac byte) *stack.Host
 		sa("10.0.0.200", "10.0.0.201", "0xc1000001"), sa("10.0.0.201", "10.0.0.200", "0xc1000002"),
 		"ip xfrm policy add src "+lan+"/24 dst "+rlan+"/24 dir out tmpl src "+self+" dst "+peer+" proto esp reqid 1 mode tunnel",
 		"ip xfrm policy add src "+rlan+"/24 dst "+lan+"/24 dir in tmpl src "+peer+" dst "+self+" proto esp reqid 1 mode tunnel",
+		"ip xfrm policy add src "+rlan+"/24 dst "+lan+"/24 dir fwd tmpl src "+peer+" dst "+self+" proto esp reqid 1 mode tunnel",
 		"ip route add "+rlan+"/24 via "+peer,
 	)
 	return h

@@ -5,6 +5,10 @@ package xfrm
 type SecPath struct {
 	SAs [MaxDepth]*State
 	Len int
+	// Verified is sp->verified_cnt: the entries a passed policy check
+	// has accounted for, which a later check of the same packet (a
+	// nested tunnel) takes as optional.
+	Verified int
 }
 
 // Reset empties the path (a packet without IPsec history).
@@ -28,6 +32,10 @@ func (sp *SecPath) AppendInfo(dst []SAInfo) []SAInfo {
 	}
 	return dst
 }
+
+// HasTunnel reports whether a state of the path is not in transport mode
+// (secpath_has_nontransport from 0).
+func (sp *SecPath) HasTunnel() bool { return sp.hasNonTransport(0) }
 
 // hasNonTransport is secpath_has_nontransport from index k.
 func (sp *SecPath) hasNonTransport(k int) bool {
@@ -87,11 +95,52 @@ func (r CheckResult) String() string {
 // port), after an SNAT of the reply direction the original source. now
 // becomes the policy's use time. It allocates nothing.
 func (db *DB) Check(dir Dir, fl *Flow, sp *SecPath, now int64) CheckResult {
+	r := db.check(dir, fl, sp, now)
+	db.countCheck(r)
+	return r
+}
+
+// countCheck counts a refused packet under its LINUX_MIB_XFRMIN* counter.
+func (db *DB) countCheck(r CheckResult) {
+	switch r {
+	case CheckStateMismatch:
+		db.Inc(MIBInStateMismatch)
+	case CheckNoPolicy:
+		db.Inc(MIBInNoPols)
+	case CheckBlocked:
+		db.Inc(MIBInPolBlock)
+	case CheckTmplMismatch:
+		db.Inc(MIBInTmplMismatch)
+	}
+}
+
+// CheckBypass is __xfrm_policy_check for a socket whose per-socket
+// policy allows without templates (the bypass an IKE daemon sets on its
+// sockets, xfrm_sk_policy_lookup): the states must take the flow, and a
+// tunnel-mode state in the path is not allowed by the empty template
+// list.
+func (db *DB) CheckBypass(fl *Flow, sp *SecPath) CheckResult {
+	r := CheckOK
+	for i := sp.Len - 1; i >= 0; i-- {
+		if !sp.SAs[i].Sel.Match(fl) {
+			r = CheckStateMismatch
+			break
+		}
+	}
+	if r == CheckOK && sp.hasNonTransport(0) {
+		r = CheckTmplMismatch
+	}
+	db.countCheck(r)
+	return r
+}
+
+func (db *DB) check(dir Dir, fl *Flow, sp *SecPath, now int64) CheckResult {
 	if dir >= numDirs {
 		return CheckNoPolicy
 	}
+	var none SecPath
 	if sp == nil {
-		sp = &SecPath{}
+		sp = &none
 	}
 	if db.count[dir] == 0 && sp.Len == 0 && !db.DefaultBlock[dir] {
 		return CheckOK
@@ -149,6 +198,7 @@ func (db *DB) Check(dir Dir, fl *Flow, sp *SecPath, now int64) CheckResult {
 	if sp.hasNonTransport(k) {
 		return CheckTmplMismatch
 	}
+	sp.Verified = k
 	return CheckOK
 }
 
@@ -169,6 +219,10 @@ func policyOK(t *Tmpl, sp *SecPath, start int, ifid uint32) int {
 			return idx + 1
 		}
 		if sp.SAs[idx].Mode != ModeTransport {
+			if idx < sp.Verified {
+				// verified by an earlier check: optional here
+				continue
+			}
 			if start == -1 {
 				start = -2 - idx
 			}

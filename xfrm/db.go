@@ -22,6 +22,9 @@ type DB struct {
 	// local and remote bits for IPv4, then IPv6; zero means the defaults
 	// (32 32 128 128).
 	Hthresh [4]uint8 `json:"hthresh"`
+	// MIB are the namespace's xfrm statistics (/proc/net/xfrm_stat),
+	// indexed by MIB.
+	MIB [NumMIB]uint64 `json:"mib,omitzero"`
 
 	// byDir holds the policies of each type and direction in lookup order
 	// (priority, then age); count the policies per direction.

@@ -32,8 +32,17 @@ type DecapParams struct {
 // and decap-dscp rules, or transport mode's header). It appends the inner
 // packet to dst (the outer bytes are not changed), pushes the state onto
 // sp and returns both. The inner packet re-enters PREROUTING on the same
-// device with sp. It allocates nothing when dst has room.
+// device with sp. A drop is counted in db.MIB (XfrmIn*). It allocates
+// nothing when dst has room.
 func (db *DB) Decapsulate(dst, outer []byte, p *DecapParams, sp *SecPath) ([]byte, *State, error) {
+	dst, x, err := db.decapsulate(dst, outer, p, sp)
+	if err != nil {
+		db.countInError(err)
+	}
+	return dst, x, err
+}
+
+func (db *DB) decapsulate(dst, outer []byte, p *DecapParams, sp *SecPath) ([]byte, *State, error) {
 	var o outerHdr
 	if !o.parse(outer) {
 		return dst, nil, ErrBadPacket

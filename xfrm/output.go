@@ -115,6 +115,7 @@ func (db *DB) OutputPolicy(fl *Flow, now int64, src SourceFunc, b *Bundle) Verdi
 	for i := 0; i < b.NPol; i++ {
 		if b.Policies[i].Action != Allow {
 			db.touch(b, now)
+			db.Inc(MIBOutPolBlock)
 			return Blocked
 		}
 	}
@@ -135,6 +136,7 @@ func (db *DB) OutputPolicy(fl *Flow, now int64, src SourceFunc, b *Bundle) Verdi
 						local, ok = src(remote, fl.Oif)
 					}
 					if !ok {
+						db.Inc(MIBOutPolError)
 						return NoSource
 					}
 				}
@@ -150,6 +152,9 @@ func (db *DB) OutputPolicy(fl *Flow, now int64, src SourceFunc, b *Bundle) Verdi
 				continue
 			}
 			if t.Optional == 0 {
+				// xfrm_lookup_with_ifid: no state yet (-EAGAIN from
+				// xfrm_tmpl_resolve), counted whatever becomes of it.
+				db.Inc(MIBOutNoStates)
 				b.Acquire, b.AcquireSrc, b.AcquireDst, b.AcquirePolicy = t, local, remote, pol
 				b.N = 0
 				return NoState
