@@ -19,6 +19,9 @@ func (h *Host) deliver(s *skb) Result {
 	if res, ok := h.xfrmInput(s); ok {
 		return res
 	}
+	if res, ok := h.xfrmPolicyIn(s); !ok {
+		return res
+	}
 	if h.Deliver != nil && h.Deliver(s.in, p) {
 		return Result{Fate: FateDelivered}
 	}
