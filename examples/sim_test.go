@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -36,4 +37,67 @@ func TestSimExamples(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReadmeMainJob keeps README's excerpt of the main job true: each of
+// its lines is a line of examples/sim-seed000/expected.txt, or, where
+// abridged with "...", the beginning of one (the parts in order).
+func TestReadmeMainJob(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, err := os.ReadFile("sim-seed000/expected.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	start := strings.Index(text, "## The main job")
+	end := strings.Index(text[start:], "The same file gives")
+	if start < 0 || end < 0 {
+		t.Fatal("README has no main job section")
+	}
+	lines := strings.Split(string(exp), "\n")
+	checked := 0
+	for _, l := range strings.Split(text[start:start+end], "\n") {
+		if !strings.HasPrefix(l, "    ") || strings.TrimSpace(l) == "..." {
+			continue
+		}
+		l = strings.TrimPrefix(l, "    ")
+		parts := strings.Split(l, "...")
+		for i := range parts {
+			parts[i] = strings.TrimSpace(parts[i])
+		}
+		found := false
+		for _, e := range lines {
+			if matchParts(e, parts) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("README line not in sim-seed000/expected.txt: %q", l)
+		}
+		checked++
+	}
+	if checked < 10 {
+		t.Errorf("only %d README lines checked", checked)
+	}
+}
+
+// matchParts says whether line has the parts in order, the first at its
+// start and, when the last part is not empty, the last at its end.
+func matchParts(line string, parts []string) bool {
+	if !strings.HasPrefix(line, parts[0]) {
+		return false
+	}
+	rest := line[len(parts[0]):]
+	for _, p := range parts[1:] {
+		i := strings.Index(rest, p)
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len(p):]
+	}
+	return len(parts) > 1 || rest == ""
 }
