@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 	"time"
 
@@ -201,12 +202,20 @@ func (h *HostEnv) After(d time.Duration, fn func()) (cancel func()) {
 // every datagram delivered to it after the host's INPUT chain. The
 // packet is only valid during the call. close closes the socket.
 func (h *HostEnv) HandleUDP(port uint16, fn func(p *packet.Packet)) (close func(), err error) {
+	return h.HandleUDPSocket(stack.Socket{Proto: packet.ProtoUDP, Port: port}, fn)
+}
+
+// HandleUDPSocket is HandleUDP for a socket with its own settings (an
+// IKE daemon's XfrmBypass): it is a UDP socket on sk.Port bound to
+// every address, whatever sk's Proto and Addr say.
+func (h *HostEnv) HandleUDPSocket(sk stack.Socket, fn func(p *packet.Packet)) (close func(), err error) {
 	sh := h.sh
+	port := sk.Port
 	if sh.udpHandlers[port] != nil {
 		return nil, fmt.Errorf("udp port %d is in use", port)
 	}
 	sh.udpHandlers[port] = fn
-	sk := stack.Socket{Proto: packet.ProtoUDP, Port: port}
+	sk.Proto, sk.Addr = packet.ProtoUDP, netip.Addr{}
 	sh.appSockets = append(sh.appSockets, sk)
 	sh.syncSockets()
 	return func() {

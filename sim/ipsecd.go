@@ -54,7 +54,10 @@ func (ih *ipsecd) start() error {
 	}
 	s := ih.d.Settings()
 	for _, port := range []uint16{s.Port, s.PortNATT} {
-		closeFn, err := ih.env.HandleUDP(port, ih.datagram)
+		// charon's sockets carry bypass policies (socket_default_socket.c
+		// and kernel-netlink's bypass_socket): IKE is never transformed
+		// nor held to the host's IPsec policies.
+		closeFn, err := ih.env.HandleUDPSocket(stack.Socket{Port: port, XfrmBypass: true}, ih.datagram)
 		if err != nil {
 			ih.stopSockets()
 			return fmt.Errorf("charon: unable to bind socket to port %d: %v", port, err)
@@ -219,7 +222,7 @@ func (ih *ipsecd) Send(src, dst netip.AddrPort, payload []byte) {
 	if err != nil {
 		return
 	}
-	ih.env.Send(ip, &stack.Socket{Proto: packet.ProtoUDP, Port: src.Port()})
+	ih.env.Send(ip, &stack.Socket{Proto: packet.ProtoUDP, Port: src.Port(), XfrmBypass: true})
 }
 
 // ipIdentKey is a bucket of the kernel's IP ID generator.
