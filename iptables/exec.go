@@ -304,9 +304,16 @@ func printRule(out *[]byte, cmd *Command, r *xtables.Rule, ctx *xtables.Context)
 
 func addRules(t *xtables.Table, cmd *Command, ctx *xtables.Context, out *[]byte) error {
 	c := t.Chain(cmd.Chain)
+	// The user chain the rules jump or go to (they share their target),
+	// looked up once.
+	var jump *xtables.Target
+	var d *xtables.Chain
 	for _, r := range cmd.Rules {
-		if tg := r.Target; tg != nil && tg.Type == nil && !xtables.IsStandard(tg.Name) && t.Chain(tg.Name) == nil {
-			return xtables.Errorf("Chain '%s' does not exist", tg.Name)
+		if tg := r.Target; tg != nil && tg.Type == nil && !xtables.IsStandard(tg.Name) && tg != jump {
+			if d = t.Chain(tg.Name); d == nil {
+				return xtables.Errorf("Chain '%s' does not exist", tg.Name)
+			}
+			jump = tg
 		}
 	}
 	if c == nil {
@@ -328,7 +335,11 @@ func addRules(t *xtables.Table, cmd *Command, ctx *xtables.Context, out *[]byte)
 	op := ruleOp(cmd.Cmd)
 	for i, r := range cmd.Rules {
 		printRule(out, cmd, r, ctx)
-		if err := validateRule(t, c, r, ctx, op); err != nil {
+		rd := d
+		if r.Target != jump {
+			rd = jumpTarget(t, r)
+		}
+		if err := validateRule(t, c, r, rd, ctx, op); err != nil {
 			return err
 		}
 		switch cmd.Cmd {
@@ -359,7 +370,7 @@ func addRules(t *xtables.Table, cmd *Command, ctx *xtables.Context, out *[]byte)
 // hooks it becomes reachable from, and that no loop becomes reachable. A
 // loop is reported after the rule was added (the batch goes on failing,
 // see Looped).
-func validateRule(t *xtables.Table, c *xtables.Chain, r *xtables.Rule, ctx *xtables.Context, op string) error {
+func validateRule(t *xtables.Table, c *xtables.Chain, r *xtables.Rule, d *xtables.Chain, ctx *xtables.Context, op string) error {
 	var own uint
 	if c.Builtin {
 		own = 1 << uint(c.Hook)
@@ -367,12 +378,10 @@ func validateRule(t *xtables.Table, c *xtables.Chain, r *xtables.Rule, ctx *xtab
 	if err := checkRule(c, r, ctx, own); err != nil {
 		return batchError(err, op, c.Name)
 	}
-	reach := t.Reach()
-	h := reach[c]
+	h := t.ReachOf(c)
 	if !hooksAllowed(r, h) {
 		return &BatchError{Op: op, Chain: c.Name, Errno: "Invalid argument"}
 	}
-	d := jumpTarget(t, r)
 	if d == nil || h == 0 {
 		return nil
 	}
@@ -380,7 +389,7 @@ func validateRule(t *xtables.Table, c *xtables.Chain, r *xtables.Rule, ctx *xtab
 		t.SetLooped()
 		return nil
 	}
-	if h&^reach[d] == 0 {
+	if h&^t.ReachOf(d) == 0 {
 		return nil
 	}
 	// Propagate the new hooks through d's subtree and validate the rules
@@ -388,10 +397,10 @@ func validateRule(t *xtables.Table, c *xtables.Chain, r *xtables.Rule, ctx *xtab
 	var grown []*xtables.Chain
 	var walk func(x *xtables.Chain)
 	walk = func(x *xtables.Chain) {
-		if reach[x]&h == h {
+		if t.ReachOf(x)&h == h {
 			return
 		}
-		reach[x] |= h
+		t.AddReach(x, h)
 		grown = append(grown, x)
 		for _, xr := range x.Rules {
 			if next := jumpTarget(t, xr); next != nil {
@@ -402,7 +411,7 @@ func validateRule(t *xtables.Table, c *xtables.Chain, r *xtables.Rule, ctx *xtab
 	walk(d)
 	for _, x := range grown {
 		for _, xr := range x.Rules {
-			if !hooksAllowed(xr, reach[x]) {
+			if !hooksAllowed(xr, t.ReachOf(x)) {
 				t.InvalidateReach()
 				return &BatchError{Op: op, Chain: c.Name, Errno: "Invalid argument"}
 			}
@@ -430,6 +439,12 @@ func hooksAllowed(r *xtables.Rule, hooks uint) bool {
 // reachesOrLoops says whether adding a jump from c to d makes a loop: d
 // reaches c, or d's subtree already holds a cycle.
 func reachesOrLoops(t *xtables.Table, d, c *xtables.Chain) bool {
+	if d == c {
+		return true
+	}
+	if len(d.Rules) == 0 {
+		return false // the common case: a chain filled after the jump to it
+	}
 	const (
 		grey  = 1
 		black = 2

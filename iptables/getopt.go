@@ -25,9 +25,12 @@ const (
 	codeUnknown   = '?'
 )
 
-// iptShort is IPT_OPTSTRING (without the leading "-:") as argument kinds.
-var iptShort = func() map[byte]int {
-	m := map[byte]int{}
+// iptShort is IPT_OPTSTRING (without the leading "-:") as argument kinds,
+// -1 for the characters that are no option.
+var iptShort = func() (m [256]int8) {
+	for i := range m {
+		m[i] = -1
+	}
 	spec := "A:C:D:E:F::I:L::M:N:P:VX::Z::" + "c:d:i:j:o:p:s:t:" + "R:S::W::" + "46bfg:h::m:nvw::x"
 	for i := 0; i < len(spec); i++ {
 		c := spec[i]
@@ -40,7 +43,7 @@ var iptShort = func() map[byte]int {
 				i++
 			}
 		}
-		m[c] = kind
+		m[c] = int8(kind)
 	}
 	return m
 }()
@@ -133,8 +136,8 @@ func (g *getopt) next() int {
 	}
 	c := g.nextchar[0]
 	g.nextchar = g.nextchar[1:]
-	kind, ok := iptShort[c]
-	if !ok || c == ':' || c == '-' {
+	kind := int(iptShort[c])
+	if kind < 0 || c == ':' || c == '-' {
 		return codeUnknown
 	}
 	switch kind {
@@ -170,7 +173,7 @@ func (g *getopt) long(s string) int {
 	try := func(list []longOpt, off int) {
 		for i := range list {
 			o := &list[i]
-			if !strings.HasPrefix(o.name, name) {
+			if name != "" && (o.name == "" || o.name[0] != name[0]) || !strings.HasPrefix(o.name, name) {
 				continue
 			}
 			v := o.val + off

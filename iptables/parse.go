@@ -707,23 +707,37 @@ func checkTargetName(name string) error {
 	if len(name) >= 29 {
 		return xtables.Errorf("Invalid target name `%s' (%d chars max)", name, 28)
 	}
-	if strings.ContainsAny(name, " \t\n\v\f\r") {
+	if hasSpace(name) {
 		return xtables.Errorf("Invalid target name `%s'", name)
 	}
 	return nil
 }
 
+// hasSpace is strings.ContainsAny(s, " \t\n\v\f\r").
+func hasSpace(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if isSpace(s[i]) {
+			return true
+		}
+	}
+	return false
+}
+
 func (p *parser) assertValidChainName(name string) error {
+	return assertValidChainName(p.po.Family, name)
+}
+
+func assertValidChainName(f xtables.Family, name string) error {
 	if len(name) >= 29 {
 		return xtables.Errorf("chain name `%s' too long (must be under %d chars)", name, 29)
 	}
 	if name != "" && (name[0] == '-' || name[0] == '!') {
 		return xtables.Errorf("chain name not allowed to start with `%c'", name[0])
 	}
-	if findTarget(p.po.Family, name) != nil || xtables.IsStandard(name) {
+	if findTarget(f, name) != nil || xtables.IsStandard(name) {
 		return xtables.Errorf("chain name may not clash with target name")
 	}
-	if strings.ContainsAny(name, " \t\n\v\f\r") {
+	if hasSpace(name) {
 		return xtables.Errorf("Invalid chain name `%s'", name)
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/iptwin/iptwin/xtables"
 )
@@ -62,8 +61,6 @@ type restoreWorker struct {
 	p    parser
 	cmd  Command
 	args []string
-	ctx  xtables.Context
-	buf  []byte // the state specs rendered (see RestoreOptions.RenderState)
 }
 
 // preparse starts the workers on text, or returns nil when it is short.
@@ -179,11 +176,7 @@ func (r *restorer) parseAhead(w *restoreWorker, s, table string) parsedLine {
 	cmd := &w.cmd
 	if err == nil && cmd.Cmd == CmdAppend && len(cmd.Rules) == 1 && cmd.Options&OptVerbose == 0 &&
 		len(cmd.Notices) == 0 && !cmd.Help && !cmd.Version {
-		rule := cmd.Rules[0]
-		if r.o.RenderState {
-			w.render(r, rule, table, cmd.Chain)
-		}
-		return parsedLine{chain: cmd.Chain, rule: rule}
+		return parsedLine{chain: cmd.Chain, rule: cmd.Rules[0]}
 	}
 	x := &lineExtra{err: err}
 	if parsed {
@@ -196,20 +189,4 @@ func (r *restorer) parseAhead(w *restoreWorker, s, table string) parsedLine {
 		x.cmd = c
 	}
 	return parsedLine{x: x}
-}
-
-// render caches the rule's state spec, as Store's state writer renders it.
-func (w *restoreWorker) render(r *restorer, rule *xtables.Rule, table, chain string) {
-	if hasStateForm(rule) {
-		return
-	}
-	if cap(w.buf)-len(w.buf) < 1024 {
-		w.buf = make([]byte, 0, 64<<10)
-	}
-	w.ctx = xtables.Context{Family: r.o.Family, Table: table, Chain: chain, Names: r.o.Names, State: true}
-	at := len(w.buf)
-	w.buf = appendRuleSpec(w.buf, rule, &w.ctx, false)
-	if n := len(w.buf) - at; n > 0 {
-		rule.SetStateSpec(unsafe.String(&w.buf[at], n))
-	}
 }

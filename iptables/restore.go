@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/iptwin/iptwin/xtables"
@@ -24,10 +25,6 @@ type RestoreOptions struct {
 	Verbose  int
 	Names    xtables.Resolver
 	State    bool // reading a state file (see xtables.Context.State)
-	// RenderState: the caller writes the result to a state file next, so
-	// the workers render each rule's state spec as they parse it (see
-	// xtables.Rule.SetStateSpec). Names must be the state's resolver.
-	RenderState bool
 	// Stderr receives the warnings printed while parsing; nil drops them.
 	Stderr io.Writer
 }
@@ -256,23 +253,23 @@ func (r *restorer) beginTable(verbose bool) {
 }
 
 func (r *restorer) chainLine(s string, line int) *RestoreError {
-	f := strings.Fields(s[1:])
-	if len(f) == 0 {
+	f, nf := fields3(s[1:])
+	if nf == 0 {
 		return r.paramError(xtables.Errorf("%s: line %d chain name invalid", r.o.Program, line), line)
 	}
 	name := f[0]
-	p := &parser{po: ParseOptions{Family: r.o.Family}}
-	if err := p.assertValidChainName(name); err != nil {
+	if err := assertValidChainName(r.o.Family, name); err != nil {
 		return r.paramError(err, line)
 	}
-	if len(f) < 2 {
+	if nf < 2 {
 		return r.paramError(xtables.Errorf("%s: line %d policy invalid", r.o.Program, line), line)
 	}
 	t := r.work.Table(r.table)
-	if c := t.Chain(name); c != nil && c.Builtin {
+	c := t.Chain(name)
+	if c != nil && c.Builtin {
 		var cnt xtables.Counters
 		if r.o.Counters {
-			if len(f) < 3 {
+			if nf < 3 {
 				return r.paramError(xtables.Errorf("invalid policy counters for chain '%s'", name), line)
 			}
 			var good bool
@@ -289,12 +286,45 @@ func (r *restorer) chainLine(s string, line int) *RestoreError {
 		c.Created = true
 		return nil
 	}
-	if c := t.Chain(name); c != nil {
+	if c != nil {
 		c.Rules = nil // an existing user chain is flushed (nft_chain_restore)
 		return nil
 	}
 	t.AddChain(name)
 	return nil
+}
+
+// fields3 is strings.Fields for the first three fields (and the number of
+// all), without allocating for an ASCII line.
+func fields3(s string) (f [3]string, n int) {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			all := strings.Fields(s)
+			copy(f[:], all)
+			return f, len(all)
+		}
+	}
+	for i := 0; i < len(s); {
+		if isSpace(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && !isSpace(s[j]) {
+			j++
+		}
+		if n < len(f) {
+			f[n] = s[i:j]
+		}
+		n++
+		i = j
+	}
+	return f, n
+}
+
+// isSpace is unicode.IsSpace for ASCII.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
 // parseCounterPair reads "[p:b]" (parse_counters).
@@ -434,6 +464,39 @@ var argsPool = sync.Pool{New: func() any { s := make([]string, 0, 32); return &s
 // quotes takes the next character literally. A word that is a plain slice
 // of s costs no allocation.
 func appendParams(dst []string, s string) ([]string, error) {
+	// Words without quotes are cut here, a word with a quote by the
+	// general splitter (which has no state between words).
+	for k := 0; k < len(s); {
+		if c := s[k]; c == ' ' || c == '\t' || c == '\n' {
+			k++
+			continue
+		}
+		e := k
+		for e < len(s) && s[e] != ' ' && s[e] != '\t' && s[e] != '\n' && s[e] != '"' {
+			e++
+		}
+		if e < len(s) && s[e] == '"' {
+			var n int
+			var err error
+			if dst, n, err = appendQuotedWord(dst, s[k:]); err != nil {
+				return dst, err
+			}
+			k += n
+			continue
+		}
+		if e-k >= 1024 {
+			return dst, xtables.Errorf("Parameter too long!")
+		}
+		dst = append(dst, s[k:e])
+		k = e
+	}
+	return dst, nil
+}
+
+// appendQuotedWord appends the word s starts with (not a blank) and
+// returns how much of s it took: up to the blank or the closing quote
+// that ends it.
+func appendQuotedWord(dst []string, s string) ([]string, int, error) {
 	var scratch []byte
 	quoteOpen, escaped := false, false
 	start, n := -1, 0 // the word as a slice of s (start >= 0), its length
@@ -474,7 +537,7 @@ func appendParams(dst []string, s string) ([]string, error) {
 			switch {
 			case escaped:
 				if err := add(k); err != nil {
-					return dst, err
+					return dst, 0, err
 				}
 				escaped = false
 				continue
@@ -483,7 +546,7 @@ func appendParams(dst []string, s string) ([]string, error) {
 				continue
 			case ch != '"':
 				if err := add(k); err != nil {
-					return dst, err
+					return dst, 0, err
 				}
 				continue
 			}
@@ -500,16 +563,17 @@ func appendParams(dst []string, s string) ([]string, error) {
 			}
 		default:
 			if err := add(k); err != nil {
-				return dst, err
+				return dst, 0, err
 			}
 			continue
 		}
 		emit()
+		return dst, k + 1, nil
 	}
 	if n > 0 {
 		emit()
 	}
-	return dst, nil
+	return dst, len(s), nil
 }
 
 // splitParams is appendParams into a new slice.

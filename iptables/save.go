@@ -2,7 +2,6 @@ package iptables
 
 import (
 	"bytes"
-	"io"
 	"strconv"
 
 	"github.com/iptwin/iptwin/xtables"
@@ -196,128 +195,6 @@ func AppendSaveTable(b []byte, t *xtables.Table, ctx *xtables.Context, counters 
 // for state files: restoring it recreates the chains in the same order.
 func AppendStateTable(b []byte, t *xtables.Table, ctx *xtables.Context) []byte {
 	return appendTable(b, t, t.Chains, ctx, true, true)
-}
-
-// WriteStateTable writes what AppendStateTable appends to w, through a
-// bounded buffer (state files of big rule sets are tens of megabytes).
-func WriteStateTable(w io.Writer, t *xtables.Table, ctx *xtables.Context) error {
-	sw := &flushWriter{w: w, b: make([]byte, 0, 1<<16)}
-	sw.b = appendTableTo(sw, t, t.Chains, ctx, true, true)
-	return sw.flush()
-}
-
-// WriteSaveTable writes what AppendSaveTable appends to w through a
-// bounded buffer.
-func WriteSaveTable(w io.Writer, t *xtables.Table, ctx *xtables.Context, counters bool) error {
-	sw := &flushWriter{w: w, b: make([]byte, 0, 1<<16)}
-	sw.b = appendTableTo(sw, t, t.Sorted(), ctx, counters, false)
-	return sw.flush()
-}
-
-// flushWriter lets appendTable hand over its buffer when it gets big.
-type flushWriter struct {
-	w   io.Writer
-	b   []byte
-	err error
-}
-
-func (f *flushWriter) flush() error {
-	if f.err == nil && len(f.b) > 0 {
-		_, f.err = f.w.Write(f.b)
-	}
-	f.b = f.b[:0]
-	return f.err
-}
-
-func appendTable(b []byte, t *xtables.Table, chains []*xtables.Chain, ctx *xtables.Context, counters, state bool) []byte {
-	return appendTableTo(&flushWriter{b: b}, t, chains, ctx, counters, state)
-}
-
-// appendTableTo renders a table into fw.b, handing the buffer to fw.w
-// (when set) every 64 KiB.
-func appendTableTo(fw *flushWriter, t *xtables.Table, chains []*xtables.Chain, ctx *xtables.Context, counters, state bool) []byte {
-	b := fw.b
-	b = append(b, '*')
-	b = append(b, t.Name...)
-	b = append(b, '\n')
-	for _, c := range chains {
-		if state && c.Builtin && !c.Created {
-			continue // not in the kernel yet: the state file keeps that
-		}
-		b = append(b, ':')
-		b = append(b, c.Name...)
-		b = append(b, ' ')
-		if c.Builtin {
-			b = append(b, c.Policy...)
-		} else {
-			b = append(b, '-')
-		}
-		b = append(b, " ["...)
-		b = strconv.AppendUint(b, c.Counters.Packets, 10)
-		b = append(b, ':')
-		b = strconv.AppendUint(b, c.Counters.Bytes, 10)
-		b = append(b, "]\n"...)
-		b = fw.handOver(b)
-	}
-	// One context for every rule: a copy per chain or rule would escape
-	// to the heap (see appendRuleSpec).
-	cctx := *ctx
-	for _, c := range chains {
-		for _, r := range c.Rules {
-			cctx.Table, cctx.Chain = t.Name, c.Name
-			if state && hasStateForm(r) {
-				// The state form differs from what iptables-save prints:
-				// keep the latter too, in a comment line that restore
-				// skips and fast listings use (state.LoadRaw).
-				mark := len(b)
-				b = append(b, "#s -A "...)
-				b = append(b, c.Name...)
-				specAt := len(b)
-				cctx.State = false
-				b = appendRuleSpec(b, r, &cctx, false)
-				cctx.State = ctx.State
-				saveLen := len(b) - specAt
-				b = appendRuleSpec(b, r, &cctx, false)
-				if string(b[specAt:specAt+saveLen]) == string(b[specAt+saveLen:]) {
-					b = b[:mark]
-				} else {
-					b = append(quoteStateLine(b[:specAt+saveLen], mark), '\n')
-				}
-			}
-			lineAt := len(b)
-			if counters {
-				b = append(b, '[')
-				b = strconv.AppendUint(b, r.Counters.Packets, 10)
-				b = append(b, ':')
-				b = strconv.AppendUint(b, r.Counters.Bytes, 10)
-				b = append(b, "] "...)
-			}
-			b = append(b, "-A "...)
-			b = append(b, c.Name...)
-			if spec, ok := r.StateSpec(); ok && state {
-				b = append(b, spec...)
-			} else {
-				b = appendRuleSpec(b, r, &cctx, false)
-			}
-			if state {
-				b = quoteStateLine(b, lineAt)
-			}
-			b = append(b, '\n')
-			b = fw.handOver(b)
-		}
-	}
-	return append(b, "COMMIT\n"...)
-}
-
-// handOver writes b out when it is big and fw has a writer, and returns
-// the buffer to go on with.
-func (fw *flushWriter) handOver(b []byte) []byte {
-	if fw.w != nil && len(b) > 1<<16-1024 {
-		fw.b = b
-		fw.flush()
-		b = fw.b
-	}
-	return b
 }
 
 // hasStateForm says whether a rule has an extension whose state form may

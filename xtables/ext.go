@@ -2,9 +2,11 @@ package xtables
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // OptionType says how the core parses an option's argument before handing
@@ -287,7 +289,27 @@ var (
 	regMu   sync.RWMutex
 	matches = map[regKey]*MatchType{}
 	targets = map[regKey]*TargetType{}
+	// registry is a copy of the maps for the look-ups, which take no
+	// lock (parsers call them from several goroutines for every rule);
+	// nil after a registration until the next look-up makes it again.
+	registry atomic.Pointer[regSnapshot]
 )
+
+type regSnapshot struct {
+	matches map[regKey]*MatchType
+	targets map[regKey]*TargetType
+}
+
+func snapshot() *regSnapshot {
+	if s := registry.Load(); s != nil {
+		return s
+	}
+	regMu.RLock()
+	defer regMu.RUnlock()
+	s := &regSnapshot{matches: maps.Clone(matches), targets: maps.Clone(targets)}
+	registry.Store(s)
+	return s
+}
 
 // RegisterMatch adds a match to the registry; it panics on a duplicate,
 // which is a programming error caught at init.
@@ -305,6 +327,7 @@ func RegisterMatch(m *MatchType) {
 		validateOptions(m.Name, m.Options)
 		matches[k] = m
 	}
+	registry.Store(nil)
 }
 
 // RegisterTarget adds a target to the registry.
@@ -322,6 +345,7 @@ func RegisterTarget(t *TargetType) {
 		validateOptions(t.Name, t.Options)
 		targets[k] = t
 	}
+	registry.Store(nil)
 }
 
 // validateOptions checks an option table. Entries sharing an ID are aliases
@@ -343,16 +367,12 @@ func validateOptions(ext string, opts []Option) {
 
 // FindMatch returns the match of that name for the family, or nil.
 func FindMatch(f Family, name string) *MatchType {
-	regMu.RLock()
-	defer regMu.RUnlock()
-	return matches[regKey{f, name}]
+	return snapshot().matches[regKey{f, name}]
 }
 
 // FindTarget returns the target of that name for the family, or nil.
 func FindTarget(f Family, name string) *TargetType {
-	regMu.RLock()
-	defer regMu.RUnlock()
-	return targets[regKey{f, name}]
+	return snapshot().targets[regKey{f, name}]
 }
 
 // MatchNames lists the registered matches of a family, sorted.

@@ -101,40 +101,6 @@ type Rule struct {
 	// a standard verdict, a jump, or an extension target.
 	Target   *Target
 	Counters Counters
-
-	spec stateSpec // see SetStateSpec
-}
-
-// stateSpec is a rule's rendered state-file spec with the match slice and
-// target it was rendered from: replacing either makes it stale.
-type stateSpec struct {
-	text    string
-	matches **Match
-	target  *Target
-}
-
-// SetStateSpec caches the rule's spec as a state file holds it (the text
-// after "-A CHAIN", rendered with Context.State set and the host's name
-// resolver), so that writing the state does not render it again. A rule
-// whose Matches or Target is replaced afterwards drops it.
-func (r *Rule) SetStateSpec(text string) {
-	r.spec = stateSpec{text: text, matches: firstMatch(r.Matches), target: r.Target}
-}
-
-// StateSpec returns what SetStateSpec cached, if it still describes the rule.
-func (r *Rule) StateSpec() (string, bool) {
-	s := &r.spec
-	if s.text == "" || s.target != r.Target || s.matches != firstMatch(r.Matches) {
-		return "", false
-	}
-	return s.text, true
-}
-
-func firstMatch(ms []*Match) **Match {
-	if len(ms) == 0 {
-		return nil
-	}
-	return &ms[0]
 }
 
 // Goto reports whether the rule was given with -g.

@@ -1,6 +1,9 @@
 package xtables
 
-import "sort"
+import (
+	"sort"
+	"sync/atomic"
+)
 
 // Hook numbers (enum nf_inet_hooks).
 const (
@@ -40,6 +43,11 @@ type Chain struct {
 	Policy   string // ACCEPT or DROP for built-in chains
 	Counters Counters
 	Rules    []*Rule
+
+	// reach caches the hooks the chain is reachable from; valid while
+	// reachGen is its table's.
+	reach    uint
+	reachGen uint32
 }
 
 // Table is one table of a family's rule set.
@@ -54,26 +62,57 @@ type Table struct {
 
 	index  map[string]*Chain
 	sorted []*Chain // listing order, nil when it must be recomputed
-	// reach caches the hooks each chain is reachable from (nil: compute
-	// again); looped marks a batch in which a jump loop became reachable.
-	reach  map[*Chain]uint
-	looped bool
+	// reachGen is the generation of the chains' reach caches (0: not
+	// computed); looped marks a batch in which a jump loop became
+	// reachable.
+	reachGen uint32
+	looped   bool
 }
 
-// Reach returns the hooks each chain can be reached from through jumps
-// and gotos (a built-in chain: its own hook). The map is cached and may be
-// updated by the caller as jumps are added; InvalidateReach drops it.
-func (t *Table) Reach() map[*Chain]uint {
-	if t.reach != nil {
-		return t.reach
+// reachGens numbers the computations of reach, so that chains copied from
+// another table never pass for computed.
+var reachGens atomic.Uint32
+
+// ReachOf returns the hooks chain c can be reached from through jumps and
+// gotos (a built-in chain: its own hook). The reach of every chain is
+// computed once and cached; AddReach updates it as jumps are added, and
+// InvalidateReach drops it.
+func (t *Table) ReachOf(c *Chain) uint {
+	if t.reachGen == 0 {
+		t.computeReach()
 	}
-	t.reach = make(map[*Chain]uint, len(t.Chains))
+	if c.reachGen != t.reachGen {
+		return 0 // added since, and reached by nothing yet
+	}
+	return c.reach
+}
+
+// AddReach records that chain c is also reachable from hooks h.
+func (t *Table) AddReach(c *Chain, h uint) {
+	if t.reachGen == 0 {
+		t.computeReach()
+	}
+	if c.reachGen != t.reachGen {
+		c.reach, c.reachGen = 0, t.reachGen
+	}
+	c.reach |= h
+}
+
+func (t *Table) computeReach() {
+	gen := reachGens.Add(1)
+	if gen == 0 {
+		gen = reachGens.Add(1)
+	}
+	t.reachGen = gen
+	for _, c := range t.Chains {
+		c.reach, c.reachGen = 0, gen
+	}
 	var walk func(c *Chain, h uint)
 	walk = func(c *Chain, h uint) {
-		if t.reach[c]&h == h {
+		if c.reach&h == h {
 			return
 		}
-		t.reach[c] |= h
+		c.reach |= h
 		for _, r := range c.Rules {
 			if r.Target != nil && r.Target.Type == nil && !IsStandard(r.Target.Name) {
 				if next := t.Chain(r.Target.Name); next != nil {
@@ -87,12 +126,11 @@ func (t *Table) Reach() map[*Chain]uint {
 			walk(c, 1<<uint(c.Hook))
 		}
 	}
-	return t.reach
 }
 
 // InvalidateReach drops the reachability cache (after rules or chains
 // were removed).
-func (t *Table) InvalidateReach() { t.reach = nil }
+func (t *Table) InvalidateReach() { t.reachGen = 0 }
 
 // Looped and SetLooped record that a jump loop became reachable in the
 // current batch: nf_tables then refuses every later rule of the batch.
@@ -176,7 +214,7 @@ func (t *Table) RemoveChain(name string) {
 			t.Chains = append(t.Chains[:i], t.Chains[i+1:]...)
 			delete(t.index, name)
 			t.sorted = nil
-			t.reach = nil
+			t.reachGen = 0
 			return
 		}
 	}

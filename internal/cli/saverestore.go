@@ -187,7 +187,6 @@ func runRestore(f xtables.Family) command {
 		defer prepareHeap(inputSize(in) + d.RulesSize(f))()
 		names := d.Names()
 		o.Names = names
-		o.RenderState = !o.Test // the state is written next
 		rs, err := d.Load(f, names)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "%s: %v\n", prog, err)
