@@ -1,6 +1,7 @@
 package iptables
 
 import (
+	"io"
 	"strconv"
 
 	"github.com/iptwin/iptwin/xtables"
@@ -34,7 +35,18 @@ type RawRule struct {
 // AppendSaveRaw appends a raw table in iptables-save format, as
 // AppendSaveTable does for a parsed one.
 func AppendSaveRaw(b []byte, t *RawTable, counters bool) []byte {
-	b = reserve(b, t, "")
+	return appendSaveRaw(&flushWriter{}, reserve(b, t, ""), t, counters)
+}
+
+// WriteSaveRaw writes what AppendSaveRaw appends to w, through a bounded
+// buffer.
+func WriteSaveRaw(w io.Writer, t *RawTable, counters bool) error {
+	fw := &flushWriter{w: w, b: make([]byte, 0, 1<<16)}
+	fw.b = appendSaveRaw(fw, fw.b, t, counters)
+	return fw.flush()
+}
+
+func appendSaveRaw(fw *flushWriter, b []byte, t *RawTable, counters bool) []byte {
 	b = append(b, '*')
 	b = append(b, t.Name...)
 	b = append(b, '\n')
@@ -48,6 +60,7 @@ func AppendSaveRaw(b []byte, t *RawTable, counters bool) []byte {
 			b = append(b, '-')
 		}
 		b = appendCounterPair(b, " [", c.Counters, "]\n")
+		b = fw.handOver(b)
 	}
 	for _, c := range t.Chains {
 		for _, r := range c.Rules {
@@ -58,6 +71,7 @@ func AppendSaveRaw(b []byte, t *RawTable, counters bool) []byte {
 			b = append(b, c.Name...)
 			b = append(b, r.Spec...)
 			b = append(b, '\n')
+			b = fw.handOver(b)
 		}
 	}
 	return append(b, "COMMIT\n"...)

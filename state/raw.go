@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/iptwin/iptwin/iptables"
 	"github.com/iptwin/iptwin/xtables"
@@ -25,8 +26,9 @@ func (d *Dir) LoadRaw(f xtables.Family) (tables []*iptables.RawTable, ok bool) {
 	byName := map[string]*iptables.RawTable{}
 	var t *iptables.RawTable
 	var chains map[string]*iptables.RawChain
-	// One string for the whole file: rule specs are slices of it.
-	text := string(data)
+	// One string for the whole file, which nothing changes: rule specs
+	// are slices of it.
+	text := unsafe.String(unsafe.SliceData(data), len(data))
 	saveSpec, haveSave := "", false // from a "#s -A CHAIN spec" line
 	for len(text) > 0 {
 		i := strings.IndexByte(text, '\n')

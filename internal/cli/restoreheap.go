@@ -25,7 +25,8 @@ const heapPerInputByte = 8
 
 var adviseOnce sync.Once
 
-// prepareHeap readies the process for a restore of size bytes of input:
+// prepareHeap readies the process for a restore of size bytes of input
+// (or for reading a state file of that size):
 // the collector is off until the returned function puts it back (with a
 // memory limit far above what the rules need, so that it still runs
 // before memory runs short), and on Linux the heap the rules will take is
