@@ -98,7 +98,13 @@ type Host struct {
 	fwd6 bool
 	// Xfrm is the host's IPsec policies and states (nil: none).
 	Xfrm *xfrm.DB
-	xfrm xfrmState
+	// Acquire, when set, is a key manager listening for ACQUIRE: it is
+	// called with the larval state made for a packet a policy requires
+	// an SA for that does not exist yet (xfrm_state_find, km_query). The
+	// packet is lost all the same (xfrm_larval_drop). It must not hand
+	// the host packets during the call.
+	Acquire func(larval *xfrm.State)
+	xfrm    xfrmState
 	// redirects is the per-peer state of the redirect rate limits.
 	redirects map[netip.Addr]*redirectPeer
 	rate      *rate.Shared

@@ -100,6 +100,11 @@ func (h *Host) xfrmLookup(s *skb, base string) xfrm.Verdict {
 		h.xfrm.src = h.xfrmSource
 	}
 	v := db.OutputPolicy(&fl, h.wallSeconds(), h.xfrm.src, &x.dst)
+	if v == xfrm.NoState && h.Acquire != nil {
+		if larval := db.Acquire(&x.dst, &fl, h.wallSeconds()); larval != nil {
+			h.Acquire(larval)
+		}
+	}
 	if v != xfrm.Transform {
 		x.dst.N = 0
 		return v

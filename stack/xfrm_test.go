@@ -437,3 +437,24 @@ func TestIPsecTunnel6(t *testing.T) {
 		t.Fatalf("local 2000: %+v %q", res, wa.lines)
 	}
 }
+
+// TestIPsecAcquire: with a key manager listening, a packet a policy
+// requires an SA for makes one larval state (ACQUIRE) and is dropped; a
+// second packet finds the acquire in progress.
+func TestIPsecAcquire(t *testing.T) {
+	a := newHost(t, append(router,
+		"ip xfrm policy add src 192.168.1.0/24 dst 10.0.0.0/24 dir out tmpl src 10.0.0.1 dst 10.0.0.2 proto esp reqid 7 mode tunnel")...)
+	var got []*xfrm.State
+	a.Acquire = func(x *xfrm.State) { got = append(got, x) }
+	f := frame(t, syn("192.168.1.2", "10.0.0.9", 1234, 80))
+	copy(f[0:6], []byte{2, 0, 0, 0, 1, 1})
+	for i := 0; i < 2; i++ {
+		if res, _ := a.Receive("eth1", f); res.Fate != stack.FateDropped || !strings.Contains(res.Reason, "ACQUIRE") {
+			t.Fatalf("%+v", res)
+		}
+	}
+	if len(got) != 1 || !got[0].Larval || got[0].Reqid != 7 || got[0].Dst != mustAddr("10.0.0.2") ||
+		got[0].Sel.Dst != mustAddr("10.0.0.9") || a.Xfrm.MIB[xfrm.MIBOutNoStates] != 2 {
+		t.Fatalf("acquired %+v, XfrmOutNoStates %d", got, a.Xfrm.MIB[xfrm.MIBOutNoStates])
+	}
+}
