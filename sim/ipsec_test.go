@@ -61,34 +61,6 @@ func TestIPsecSeed000(t *testing.T) {
 	}
 }
 
-// TestIPsecSeed001: charon on both ends of seed 001 with certificates
-// (the test PKI of sim/ike, whose real run gave the seed's 1596-byte
-// IKE_AUTH): fragmentation=no, so IPv6 sends the IKE_AUTH in fragments
-// of 1232 and 376 bytes; the stateless firewall rejects the second one
-// with the seed's LOG line and charon retransmits; with connection
-// tracking the datagram is reassembled first and the tunnel comes up.
-func TestIPsecSeed001(t *testing.T) {
-	r := runFile(t, "testdata/ipsec-seed001/net.yaml", options(t, false))
-	out := text(t, r)
-	if f := failed(r); len(f) > 0 {
-		t.Fatalf("failed assertions:\n%s\n%s", strings.Join(f, "\n"), out)
-	}
-	golden := "testdata/ipsec-seed001/expected.txt"
-	if *update {
-		if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out != string(want) {
-		t.Errorf("output differs from %s (go test ./sim -run IPsecSeed001 -update rewrites it):\n%s", golden, out)
-	}
-}
-
 const ipsecPair = `
 seed: 3
 hosts:
