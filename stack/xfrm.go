@@ -519,3 +519,40 @@ func (h *Host) xfrmBundleMTU(s *skb) int {
 	}
 	return s.xs.mtu
 }
+
+// RouteMTU is the MTU of the route a local socket's packet ip would take
+// out of oif (any when empty): dst_mtu of its route, the IPsec bundle's
+// when a policy transforms the packet, else the output device's; 0 when
+// there is no route. ping reads it to set DF (IP_PMTUDISC_WANT) and to
+// refuse a -M do packet that is too big ("message too long, mtu=1438").
+// The look-up counts and acquires as the socket layer's does.
+func (h *Host) RouteMTU(ip []byte, oif string, sock *Socket) int {
+	if len(ip) == 0 {
+		return 0
+	}
+	fam := xtables.IPv4
+	if ip[0]>>4 == 6 {
+		fam = xtables.IPv6
+	}
+	s := h.newSkb(fam)
+	defer h.freeSkb(s)
+	if err := s.setBytes(ip); err != nil && !s.ipDecoded() {
+		return 0
+	}
+	s.local = true
+	if sock != nil {
+		s.xs.bypass = sock.XfrmBypass
+	}
+	r, _, err := h.Net.Lookup(s.pkt.Dst(), s.pkt.Src(), "", oif, 0)
+	if err != nil {
+		return 0
+	}
+	h.setOutRoute(s, r)
+	if h.Xfrm != nil && h.xfrmLookup(s, s.out) == xfrm.Transform {
+		return s.xs.mtu
+	}
+	if l := h.link(s.out); l != nil {
+		return l.MTU
+	}
+	return 0
+}

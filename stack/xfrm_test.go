@@ -458,3 +458,17 @@ func TestIPsecAcquire(t *testing.T) {
 		t.Fatalf("acquired %+v, XfrmOutNoStates %d", got, a.Xfrm.MIB[xfrm.MIBOutNoStates])
 	}
 }
+
+// TestRouteMTU: what a local socket reads of its route's MTU.
+func TestRouteMTU(t *testing.T) {
+	a := seedA(t)
+	for _, c := range []struct {
+		dst  string
+		sock *stack.Socket
+		want int
+	}{{"192.168.201.10", nil, 1438}, {"192.168.201.10", &stack.Socket{XfrmBypass: true}, 1500}, {"10.0.0.5", nil, 1500}} {
+		if got := a.RouteMTU(encode(t, echo("192.168.200.1", c.dst, 84, false)), "", c.sock); got != c.want {
+			t.Errorf("%s %+v: %d, want %d", c.dst, c.sock, got, c.want)
+		}
+	}
+}
