@@ -30,7 +30,9 @@ t() { # t LABEL CMD... : wall seconds of the best of 3 runs, stdin from rules
 	eval "$(echo "$label" | tr ' -' '__')=$best"
 }
 t "iptwin restore" "$tmp/iptwin" --state "$tmp/state" iptables-restore
-/usr/bin/time -f "iptwin restore peak RSS %M KB" "$tmp/iptwin" --state "$tmp/state2" iptables-restore < "$tmp/rules"
+/usr/bin/time -o "$tmp/rss" -f "%M" "$tmp/iptwin" --state "$tmp/state2" iptables-restore < "$tmp/rules"
+rules=$(grep -c '^-A' "$tmp/rules")
+echo "iptwin restore peak RSS $(cat "$tmp/rss") KB, $(( $(cat "$tmp/rss") * 1024 / rules )) bytes per rule"
 t "iptwin save" "$tmp/iptwin" --state "$tmp/state" iptables-save
 t "iptwin -S" "$tmp/iptwin" --state "$tmp/state" iptables -t nat -S
 t "iptwin -L -n" "$tmp/iptwin" --state "$tmp/state" iptables -t nat -L -n
