@@ -14,6 +14,7 @@ import (
 	"github.com/iptwin/iptwin/packet"
 	"github.com/iptwin/iptwin/stack"
 	"github.com/iptwin/iptwin/state"
+	"github.com/iptwin/iptwin/xfrm"
 	"github.com/iptwin/iptwin/xtables"
 )
 
@@ -284,8 +285,16 @@ func (sh *simHost) reload() error {
 	if err != nil {
 		return err
 	}
+	// ip xfrm state/policy act on the database in the state directory.
+	db, err := xfrm.Load(sh.dir)
+	if err != nil {
+		return err
+	}
 	if err := sh.h.Replace(nt, r4, r6); err != nil {
 		return err
+	}
+	if sh.h.Xfrm != nil || len(db.States) > 0 || len(db.Policies) > 0 {
+		sh.h.Xfrm = db
 	}
 	sh.fileSockets = socks
 	sh.syncSockets()
@@ -297,6 +306,12 @@ func (sh *simHost) reload() error {
 func (sh *simHost) save() error {
 	if err := wallclock.Write(sh.dir, sh.n.start.Add(time.Duration(sh.n.now))); err != nil {
 		return err
+	}
+	if sh.h.Xfrm != nil {
+		// with the SAs' counters and sequence numbers as they are now
+		if err := sh.h.Xfrm.Save(sh.dir); err != nil {
+			return err
+		}
 	}
 	return stack.SaveRuntime(sh.st, sh.h, sh.st.Names())
 }
