@@ -152,6 +152,10 @@ func (h *Host) xfrmPolicyIn(s *skb) (Result, bool) {
 	if db == nil {
 		return Result{}, true
 	}
+	if nin, _, _ := db.Count(); nin == 0 && s.xs.sp.Len == 0 && !db.DefaultBlock[xfrm.DirIn] {
+		// __xfrm_check_nopolicy (a bypass socket would pass too)
+		return Result{}, true
+	}
 	p := &s.pkt
 	var sk *Socket
 	switch {
@@ -161,13 +165,8 @@ func (h *Host) xfrmPolicyIn(s *skb) (Result, bool) {
 		sk = h.socket(packet.ProtoTCP, p.Dst(), p.TCP.DstPort)
 	}
 	bypass := sk != nil && sk.XfrmBypass
-	if !bypass {
-		if nin, _, _ := db.Count(); nin == 0 && s.xs.sp.Len == 0 && !db.DefaultBlock[xfrm.DirIn] {
-			return Result{}, true
-		}
-		if h.noPolicyIn(s) {
-			return Result{}, true
-		}
+	if !bypass && h.noPolicyIn(s) {
+		return Result{}, true
 	}
 	var fl xfrm.Flow
 	if !h.xfrmFlow(s, &fl, h.link("lo")) {
