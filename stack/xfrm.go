@@ -80,9 +80,13 @@ func (h *Host) xfrmLookup(s *skb, base string) xfrm.Verdict {
 	if db == nil || x.bypass {
 		return xfrm.Pass
 	}
+	_, nout, _ := db.Count()
+	if nout == 0 && !db.DefaultBlock[xfrm.DirOut] {
+		return xfrm.Pass
+	}
 	l := h.link(base)
 	loop := l != nil && isLoopback(l)
-	if _, nout, _ := db.Count(); nout == 0 || h.conf[base].xfrm.noXfrm {
+	if nout == 0 || h.conf[base].xfrm.noXfrm {
 		if db.DefaultBlock[xfrm.DirOut] && !loop {
 			return xfrm.Blocked
 		}
