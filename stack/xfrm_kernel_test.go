@@ -296,8 +296,17 @@ var xfrmScenarios = []struct {
 	run   func(n *net3)
 }{
 	{"clear", nil, func(n *net3) { n.ping("A", a4, b4, 64) }},
-	{"local-nostate", map[string][]string{"A": {pol("src "+a4+"/32 dst "+b4+"/32", "out", tmpl(a4, b4))}},
-		func(n *net3) { n.ping("A", a4, b4, 64); n.udpSend("udp", "A", a4, b4, 9, false) }},
+	{"local-nostate", map[string][]string{"A": {pol("src "+a4+"/32 dst "+b4+"/32", "out", tmpl(a4, b4)),
+		"iptables -A OUTPUT -d " + b4 + " -o lo", "iptables -A OUTPUT -d " + b4 + " -o eth0"}},
+		func(n *net3) {
+			n.ping("A", a4, b4, 64)
+			n.udpSend("udp", "A", a4, b4, 9, false)
+			// the blackhole route leaves by lo
+			for i, dev := range []string{"lo", "eth0"} {
+				n.out = append(n.out, fmt.Sprintf("A filter OUTPUT -o %s: %d", dev,
+					n.hosts["A"].Rules[0].Table("filter").Chain("OUTPUT").Rules[i].Counters.Packets))
+			}
+		}},
 	{"local-block", map[string][]string{"A": {pol("src "+a4+"/32 dst "+b4+"/32", "out", "action block")}},
 		func(n *net3) { n.ping("A", a4, b4, 64); n.udpSend("udp", "A", a4, b4, 9, false) }},
 	{"fwd-nostate", map[string][]string{"R": {pol("src "+a4+"/32 dst "+b4+"/32", "out", tmpl(rb4, b4))}},

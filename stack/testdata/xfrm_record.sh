@@ -94,8 +94,12 @@ scenario() {
 s_clear() { ping4 $A -I $A4 $B4; }
 s_local_nostate() {
 	xpol $A src $A4/32 dst $B4/32 dir out $(tmpl4 $A4 $B4)
+	ip netns exec $A iptables -A OUTPUT -d $B4 -o lo
+	ip netns exec $A iptables -A OUTPUT -d $B4 -o eth0
 	ping4 $A -I $A4 $B4
 	echo "A udp: $(ip netns exec $A $PROBE udp-send $B4 9)"
+	# the blackhole route leaves by lo
+	ip netns exec $A iptables -L OUTPUT -v -x -n | awk 'NR>2 { print "A filter OUTPUT -o " $6 ": " $1 }'
 }
 s_local_block() {
 	xpol $A src $A4/32 dst $B4/32 dir out action block
