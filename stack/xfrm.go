@@ -66,6 +66,11 @@ func (h *Host) xfrmSource(dst netip.Addr, oif int) (netip.Addr, bool) {
 
 func isLoopback(l *host.Link) bool { return l.Kind == host.Loopback }
 
+// noXfrm is DST_NOXFRM on a route out of dev: IPv4's disable_xfrm
+// (set on lo, so local IPv4 traffic is never transformed); IPv6 has no
+// such setting, and its local traffic meets the policies (measured).
+func (h *Host) noXfrm(s *skb, dev string) bool { return !s.v6() && h.conf[dev].xfrm.noXfrm }
+
 // xfrmLookup is xfrm_lookup for s on the plain route out of base: the
 // packet's bundle (s.xs.dst; s.out becomes the bundle's device) or why
 // there is none. A socket with a bypass policy, a route out of a device
@@ -86,7 +91,7 @@ func (h *Host) xfrmLookup(s *skb, base string) xfrm.Verdict {
 	}
 	l := h.link(base)
 	loop := l != nil && isLoopback(l)
-	if nout == 0 || h.conf[base].xfrm.noXfrm {
+	if nout == 0 || h.noXfrm(s, base) {
 		if db.DefaultBlock[xfrm.DirOut] && !loop {
 			return xfrm.Blocked
 		}
@@ -307,7 +312,7 @@ func (h *Host) xfrmRouteForward(s *skb, out **host.Link) (Result, bool) {
 	if db == nil {
 		return Result{}, true
 	}
-	if _, nout, _ := db.Count(); nout == 0 && !db.DefaultBlock[xfrm.DirOut] || h.conf[s.out].xfrm.noXfrm {
+	if _, nout, _ := db.Count(); nout == 0 && !db.DefaultBlock[xfrm.DirOut] || h.noXfrm(s, s.out) {
 		return Result{}, true
 	}
 	switch v := h.xfrmLookup(s, s.out); v {

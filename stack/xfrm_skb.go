@@ -47,7 +47,7 @@ func (x *xfrmSkb) hasBundle() bool { return x.next < x.dst.N }
 
 // xfrmConf is what the xfrm code reads of a device's sysctls.
 type xfrmConf struct {
-	// noXfrm is IN_DEV_ORCONF(dev, NOXFRM): routes out of it are
+	// noXfrm is IN_DEV_ORCONF(dev, NOXFRM): IPv4 routes out of it are
 	// DST_NOXFRM (no output policy look-up).
 	noXfrm bool
 	// noPolicy4 is IN_DEV_ORCONF(dev, NOPOLICY) (IPSKB_NOPOLICY for
@@ -58,7 +58,7 @@ type xfrmConf struct {
 
 // xfrmLinkConf reads a device's xfrm sysctls. The loopback starts with
 // disable_xfrm and disable_policy set for IPv4 (inetdev_init), which is
-// why local traffic is never transformed nor checked (measured).
+// why local IPv4 traffic is never transformed nor checked (measured).
 func (h *Host) xfrmLinkConf(dev string) xfrmConf {
 	get := func(key, def string) bool {
 		v, ok := h.Net.Sysctl[key]

@@ -208,8 +208,16 @@ s_local_snat() {
 	echo "A udp: $(ip netns exec $A $PROBE udp-send $B4 9)"
 }
 s_loopback() {
+	# IPv4 local traffic is never transformed: lo has disable_xfrm
 	xpol $A src 0.0.0.0/0 dst 0.0.0.0/0 dir out $(tmpl4 $A4 $B4)
 	echo "A lo: $(ip netns exec $A ping -c1 -W1 127.0.0.1 2>&1 | pingout)"
+	echo "A self: $(ip netns exec $A ping -c1 -W1 $A4 2>&1 | pingout)"
+}
+s6_loopback() {
+	# IPv6 has no disable_xfrm: local traffic meets the policy
+	xpol $A src ::/0 dst ::/0 dir out $(tmpl4 $A6 $B6)
+	echo "A lo: $(ip netns exec $A ping -6 -c1 -W1 -I ::1 ::1 2>&1 | pingout)"
+	echo "A self: $(ip netns exec $A ping -6 -c1 -W1 -I $A6 $A6 2>&1 | pingout)"
 }
 s_default_block_out() {
 	ip -n $A xfrm policy setdefault in accept fwd accept out block
@@ -259,6 +267,6 @@ for s in ${SCENARIOS:-clear local_nostate local_block fwd_nostate fwd_block fwd_
 	fwd_check_nopolicy_in fwd_check_nopolicy_out fwd_noxfrm_out fwd_noxfrm_in local_noxfrm in_check in_check_open \
 	in_check_nopolicy in_check_use out_bypass nat_after nat_before local_snat loopback default_block_out \
 	default_block_fwd default_block_in 6_fwd_check 6_fwd_check_nopolicy_in 6_fwd_nostate 6_local_nostate \
-	6_in_check 6_in_check_nopolicy}; do
+	6_in_check 6_in_check_nopolicy 6_loopback}; do
 	scenario "${s//_/-}" s$([ "${s:0:1}" = 6 ] || echo _)$s
 done
