@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/iptwin/iptwin/xtables"
 )
@@ -47,19 +48,29 @@ func ListFormat(verbose, numeric, expanded, linenumbers bool) int {
 // appendNum is xtables_print_num (table form).
 func appendNum(b []byte, n uint64, format int) []byte {
 	if format&FmtKiloMegaGiga == 0 {
-		return fmt.Appendf(b, "%8d ", n)
+		return append(appendUintRight(b, n, 8), ' ')
 	}
 	if n <= 99999 {
-		return fmt.Appendf(b, "%5d ", n)
+		return append(appendUintRight(b, n, 5), ' ')
 	}
-	for _, unit := range []string{"K", "M", "G"} {
+	for _, unit := range []byte{'K', 'M', 'G'} {
 		n = (n + 500) / 1000
 		if n <= 9999 {
-			return fmt.Appendf(b, "%4d%s ", n, unit)
+			return append(appendUintRight(b, n, 4), unit, ' ')
 		}
 	}
 	n = (n + 500) / 1000
-	return fmt.Appendf(b, "%4dT ", n)
+	return append(appendUintRight(b, n, 4), 'T', ' ')
+}
+
+// appendUintRight appends n right-aligned in width ("%*d").
+func appendUintRight(b []byte, n uint64, width int) []byte {
+	var d [20]byte
+	s := strconv.AppendUint(d[:0], n, 10)
+	for i := len(s); i < width; i++ {
+		b = append(b, ' ')
+	}
+	return append(b, s...)
 }
 
 // appendNumNoTable is xtables_print_num with FMT_NOTABLE.
@@ -94,7 +105,9 @@ func appendHeader(b []byte, format int, c *xtables.Chain, refs int) []byte {
 		}
 		b = append(b, ")\n"...)
 	} else {
-		b = fmt.Appendf(b, " (%d references)\n", refs)
+		b = append(b, " ("...)
+		b = strconv.AppendInt(b, int64(refs), 10)
+		b = append(b, " references)\n"...)
 	}
 	if format&FmtLineNumbers != 0 {
 		b = fmt.Appendf(b, "%-4s ", "num")
@@ -158,6 +171,14 @@ func appendAddrString(b []byte, a, m netip.Addr, format int, ctx *xtables.Contex
 	return b
 }
 
+// padRunes pads b, which ends with s, to width runes of s (as "%-*s").
+func padRunes(b []byte, s string, width int) []byte {
+	for n := utf8.RuneCountInString(s); n < width; n++ {
+		b = append(b, ' ')
+	}
+	return b
+}
+
 func padRight(b []byte, start, width int) []byte {
 	for len(b)-start < width {
 		b = append(b, ' ')
@@ -173,15 +194,23 @@ const FmtPrintRule = FmtNoCounts | FmtOptions | FmtVia | FmtNumeric | FmtNoTable
 // with FmtNoTable the untabulated form of FmtPrintRule.
 func AppendRuleLine(b []byte, num int, r *xtables.Rule, format int, ctx *xtables.Context) []byte {
 	pctx := *ctx
+	return appendRuleLine(b, num, r, format, &pctx)
+}
+
+// appendRuleLine is AppendRuleLine with a context it may change (its
+// Header and Numeric), as for appendRuleSpec.
+func appendRuleLine(b []byte, num int, r *xtables.Rule, format int, ctx *xtables.Context) []byte {
+	pctx := ctx
 	pctx.Header = &r.Header
 	pctx.Numeric = format&FmtNumeric != 0
 	notab := format&FmtNoTable != 0
 	if format&FmtLineNumbers != 0 {
-		if notab {
-			b = fmt.Appendf(b, "%d ", num)
-		} else {
-			b = fmt.Appendf(b, "%-4d ", num)
+		at := len(b)
+		b = strconv.AppendInt(b, int64(num), 10)
+		if !notab {
+			b = padRight(b, at, 4)
 		}
+		b = append(b, ' ')
 	}
 	if format&FmtNoCounts == 0 {
 		b = appendNum(b, r.Counters.Packets, format)
@@ -192,11 +221,11 @@ func AppendRuleLine(b []byte, num int, r *xtables.Rule, format int, ctx *xtables
 		if r.Target != nil {
 			name = targetName(r.Target)
 		}
-		if notab {
-			b = fmt.Appendf(b, "%s ", name)
-		} else {
-			b = fmt.Appendf(b, "%-9s ", name)
+		b = append(b, name...)
+		if !notab {
+			b = padRunes(b, name, 9)
 		}
+		b = append(b, ' ')
 	}
 	if r.Inv&xtables.InvProto != 0 {
 		b = append(b, '!')
@@ -206,15 +235,19 @@ func AppendRuleLine(b []byte, num int, r *xtables.Rule, format int, ctx *xtables
 	pname := xtables.ProtoToName(r.Proto, format&FmtNumeric != 0, ctx.Names)
 	switch {
 	case format&(FmtNumeric|FmtNoTable) == FmtNumeric || pname == "":
-		if notab {
-			b = fmt.Appendf(b, "%d ", r.Proto)
-		} else {
-			b = fmt.Appendf(b, "%-4d ", r.Proto)
+		at := len(b)
+		b = strconv.AppendUint(b, uint64(r.Proto), 10)
+		if !notab {
+			b = padRight(b, at, 4)
 		}
+		b = append(b, ' ')
 	case notab:
-		b = fmt.Appendf(b, "%s ", pname)
+		b = append(b, pname...)
+		b = append(b, ' ')
 	default:
-		b = fmt.Appendf(b, "%-4s ", pname)
+		b = append(b, pname...)
+		b = padRunes(b, pname, 4)
+		b = append(b, ' ')
 	}
 	if format&FmtOptions != 0 {
 		if notab {
@@ -296,10 +329,10 @@ func AppendRuleLine(b []byte, num int, r *xtables.Rule, format int, ctx *xtables
 		b = append(b, "[goto] "...)
 	}
 	for _, m := range r.Matches {
-		b = m.Info.Print(b, &pctx)
+		b = m.Info.Print(b, pctx)
 	}
 	if r.Target != nil && r.Target.Type != nil {
-		b = r.Target.Info.Print(b, &pctx)
+		b = r.Target.Info.Print(b, pctx)
 	}
 	if format&FmtNonewline != 0 {
 		return b
@@ -311,9 +344,10 @@ func AppendRuleLine(b []byte, num int, r *xtables.Rule, format int, ctx *xtables
 func AppendList(b []byte, t *xtables.Table, chain string, rulenum int, format int, ctx *xtables.Context) []byte {
 	found := false
 	refs := t.ReferenceCounts()
+	// One context for every rule: a copy per chain or rule would escape
+	// to the heap (see appendRuleLine).
+	cctx := *ctx
 	one := func(c *xtables.Chain) {
-		cctx := *ctx
-		cctx.Table, cctx.Chain = t.Name, c.Name
 		if rulenum == 0 {
 			if found {
 				b = append(b, '\n')
@@ -325,7 +359,8 @@ func AppendList(b []byte, t *xtables.Table, chain string, rulenum int, format in
 			if rulenum != 0 && i+1 != rulenum {
 				continue
 			}
-			b = AppendRuleLine(b, i+1, r, format, &cctx)
+			cctx.Table, cctx.Chain = t.Name, c.Name
+			b = appendRuleLine(b, i+1, r, format, &cctx)
 		}
 	}
 	if chain != "" {

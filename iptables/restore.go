@@ -76,12 +76,12 @@ func Restore(rs *xtables.Ruleset, in io.Reader, o RestoreOptions) (*xtables.Rule
 		}
 		return rs.Clone(), nil, &RestoreError{Stderr: fmt.Sprintf("%s: %v\n", prog, err), Code: 1}
 	}
-	return restoreBytes(rs, data, o)
+	return RestoreBytes(rs, data, o)
 }
 
-// restoreBytes is Restore reading data, which it keeps: rules hold pieces
+// RestoreBytes is Restore reading data, which it keeps: rules hold pieces
 // of it, so it must not change afterwards.
-func restoreBytes(rs *xtables.Ruleset, data []byte, o RestoreOptions) (*xtables.Ruleset, []byte, *RestoreError) {
+func RestoreBytes(rs *xtables.Ruleset, data []byte, o RestoreOptions) (*xtables.Ruleset, []byte, *RestoreError) {
 	if o.Program == "" {
 		o.Program = o.Family.Program() + "-restore"
 	}

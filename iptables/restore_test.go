@@ -124,3 +124,28 @@ func TestRestoreRunsAsAtCommit(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRestoreRunsAsAtCommit is TestRestoreRunsAsAtCommit on fuzzed files,
+// parsed ahead in chunks of a few lines.
+func FuzzRestoreRunsAsAtCommit(f *testing.F) {
+	r := rand.New(rand.NewSource(11))
+	for i := 0; i < 20; i++ {
+		f.Add(randomRestore(r), uint8(i))
+	}
+	f.Fuzz(func(t *testing.T, in string, opt uint8) {
+		o := iptables.RestoreOptions{Family: xtables.IPv4, Names: fuzzNames, Counters: opt&1 != 0, NoFlush: opt&2 != 0, Test: opt&4 != 0}
+		if opt&8 != 0 {
+			o.Verbose = 1
+		}
+		run := func(atCommit bool, chunk int) string {
+			var stderr bytes.Buffer
+			o := o
+			o.Stderr = &stderr
+			got, out, rerr := iptables.RestoreAtCommitForTest(xtables.NewRuleset(o.Family), strings.NewReader(in), o, atCommit, chunk)
+			return restoreResult(got, out, stderr.String(), rerr)
+		}
+		if want, got := run(true, 0), run(false, 16+int(opt>>4)*8); got != want {
+			t.Fatalf("%q:\ngot:\n%s\nwant:\n%s", in, got, want)
+		}
+	})
+}

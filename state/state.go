@@ -7,7 +7,6 @@
 package state
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -104,7 +103,7 @@ func (d *Dir) Load(f xtables.Family, res xtables.Resolver) (*xtables.Ruleset, er
 	if err != nil {
 		return nil, err
 	}
-	out, _, rerr := iptables.Restore(rs, bytes.NewReader(data), iptables.RestoreOptions{
+	out, _, rerr := iptables.RestoreBytes(rs, data, iptables.RestoreOptions{
 		Family: f, Counters: true, Names: res, State: true, Program: "state " + rulesFile(f),
 	})
 	if rerr != nil {

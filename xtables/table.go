@@ -290,15 +290,26 @@ func (rs *Ruleset) Clone() *Ruleset {
 	out := &Ruleset{Family: rs.Family, Tables: make(map[string]*Table, len(rs.Tables)), Objects: rs.Objects}
 	for n, t := range rs.Tables {
 		nt := &Table{Name: t.Name, Present: t.Present, Chains: make([]*Chain, len(t.Chains))}
+		// One block for the table's chains, rules and rule pointers: big
+		// tables have tens of thousands of short chains.
+		total := 0
+		for _, c := range t.Chains {
+			total += len(c.Rules)
+		}
+		chains := make([]Chain, len(t.Chains))
+		rules := make([]Rule, total)
+		ptrs := make([]*Rule, total)
 		for i, c := range t.Chains {
-			nc := *c
-			nc.Rules = make([]*Rule, len(c.Rules))
-			block := make([]Rule, len(c.Rules))
+			nc := &chains[i]
+			*nc = *c
+			nc.Rules = ptrs[:len(c.Rules):len(c.Rules)]
+			ptrs = ptrs[len(c.Rules):]
 			for j, r := range c.Rules {
-				block[j] = *r
-				nc.Rules[j] = &block[j]
+				rules[j] = *r
+				nc.Rules[j] = &rules[j]
 			}
-			nt.Chains[i] = &nc
+			rules = rules[len(c.Rules):]
+			nt.Chains[i] = nc
 		}
 		out.Tables[n] = nt
 	}
