@@ -70,10 +70,11 @@ func (c *ipsecCmd) Start() {
 			c.res = "error"
 			return
 		}
-		lines := ih.d.Status(now)
-		if c.args[0] == "statusall" {
-			lines = ih.d.StatusAll(now)
+		name := ""
+		if len(c.args) == 2 {
+			name = c.args[1]
 		}
+		lines := ih.d.StatusOf(name, c.args[0] == "statusall", now)
 		for _, l := range lines {
 			h.Print(l)
 		}

@@ -133,23 +133,30 @@ func (ih *ipsecd) AddSA(sa ike.SA) error {
 	return nil
 }
 
+// policySelector is ts2selector for a policy between two prefixes (any
+// protocol and port, no interface), and the direction by name.
+func policySelector(src, dst netip.Prefix, dirName string) (xfrm.Selector, xfrm.Dir, error) {
+	sel := xfrm.Selector{Family: xfrmFamily(src.Addr()), Src: src.Addr(), Dst: dst.Addr(),
+		SrcLen: uint8(src.Bits()), DstLen: uint8(dst.Bits())}
+	switch dirName {
+	case "in":
+		return sel, xfrm.DirIn, nil
+	case "out":
+		return sel, xfrm.DirOut, nil
+	case "fwd":
+		return sel, xfrm.DirFwd, nil
+	}
+	return sel, 0, errors.New("bad policy direction " + dirName)
+}
+
 // AddPolicy is add_policy_internal: XFRM_MSG_UPDPOLICY with one ESP
 // template (every algorithm allowed, the SPI on out policies).
 func (ih *ipsecd) AddPolicy(p ike.Policy) error {
-	fam := xfrmFamily(p.Src.Addr())
-	sel := xfrm.Selector{Family: fam, Src: p.Src.Addr(), Dst: p.Dst.Addr(),
-		SrcLen: uint8(p.Src.Bits()), DstLen: uint8(p.Dst.Bits())}
-	var dir xfrm.Dir
-	switch p.Dir {
-	case "in":
-		dir = xfrm.DirIn
-	case "out":
-		dir = xfrm.DirOut
-	case "fwd":
-		dir = xfrm.DirFwd
-	default:
-		return errors.New("bad policy direction " + p.Dir)
+	sel, dir, err := policySelector(p.Src, p.Dst, p.Dir)
+	if err != nil {
+		return err
 	}
+	fam := sel.Family
 	t := xfrm.Tmpl{Family: fam, Proto: p.Proto, Reqid: p.Reqid, Mode: xfrmMode(p.Mode), SPI: p.SPI,
 		AAlgos: ^uint32(0), EAlgos: ^uint32(0), CAlgos: ^uint32(0)}
 	if p.TmplSrc.IsValid() {
@@ -182,6 +189,44 @@ func (ih *ipsecd) AddRoute(rt ike.Route) error {
 	}
 	ih.kern.routes = append(ih.kern.routes, r)
 	return ih.saveNet()
+}
+
+// QuerySA is query_sa (XFRM_MSG_GETSA) on the host's xfrm database as
+// it is now: the counters the packet path keeps (curlft bytes and
+// packets: the inner packet in tunnel mode, xfrm_output_one and
+// xfrm_input).
+func (ih *ipsecd) QuerySA(dst netip.Addr, spi uint32, proto uint8) (bytes, packets uint64, ok bool) {
+	db := ih.sh.h.Xfrm
+	if db == nil {
+		return 0, 0, false
+	}
+	x, err := db.GetState(&xfrm.StateID{Dst: dst, SPI: spi, Proto: proto, Family: xfrmFamily(dst)})
+	if err != nil {
+		return 0, 0, false
+	}
+	return x.Cur.Bytes, x.Cur.Packets, true
+}
+
+// QueryPolicy is query_policy (XFRM_MSG_GETPOLICY, main type): the
+// seconds since the policy's last use (its curlft.use_time, which every
+// look-up and check sets) on the clock of the database's times.
+func (ih *ipsecd) QueryPolicy(src, dst netip.Prefix, dirName string) (idle int64, used, ok bool) {
+	db := ih.sh.h.Xfrm
+	if db == nil {
+		return 0, false, false
+	}
+	sel, dir, err := policySelector(src, dst, dirName)
+	if err != nil {
+		return 0, false, false
+	}
+	p, kerr := db.GetPolicy(&xfrm.PolicyID{Sel: sel, Dir: dir})
+	if kerr != nil {
+		return 0, false, false
+	}
+	if p.Cur.UseTime == 0 {
+		return 0, false, true
+	}
+	return ih.xfrmNow() - p.Cur.UseTime, true, true
 }
 
 // changed schedules one save of the xfrm database at the end of this

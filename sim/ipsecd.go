@@ -43,7 +43,7 @@ type ipsecd struct {
 func (ih *ipsecd) start() error {
 	sh, n := ih.sh, ih.sh.n
 	ih.gen++
-	ih.d = ike.New(ike.Options{Transport: ih, Net: ih, Installer: ih, Resolve: ih.resolve,
+	ih.d = ike.New(ike.Options{Transport: ih, Net: ih, Installer: ih, Query: ih, Resolve: ih.resolve,
 		Seed:  hostSeed(n.seed, sh.name, fmt.Sprintf("charon-%d", ih.gen)),
 		Epoch: n.start, ConfFile: ipsecConfFile, SecretsFile: ipsecSecretsFile, SwconfFile: ipsecSwconfFile,
 		Files: ih.spec.files})

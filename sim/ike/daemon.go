@@ -67,6 +67,9 @@ type Options struct {
 	Transport Transport
 	Net       Net
 	Installer Installer // nil: nothing is installed
+	// Query reads the kernel's counters of the installed SAs and
+	// policies for statusall; nil: they read 0.
+	Query Querier
 	// Resolve looks up a host name of left=/right= (the host's
 	// /etc/hosts and DNS). Nil: names do not resolve.
 	Resolve func(name string) (netip.Addr, bool)

@@ -9,6 +9,7 @@
 //		Transport: t,   // Send(src, dst netip.AddrPort, payload []byte)
 //		Net:       n,   // Addrs() and Route(dst): the host's addresses and FIB
 //		Installer: k,   // AddRule, AddSA, AddPolicy, AddRoute
+//		Query:     k,   // QuerySA, QueryPolicy: the kernel's counters (statusall)
 //		Resolve:   res, // host names of left=/right= (the host's /etc/hosts)
 //		Seed:      42,  // SPIs, nonces, KE data, rekey jitter
 //		Files:     ipsecd, // /etc/ipsec.d: cacerts/, certs/, private/
@@ -20,6 +21,7 @@
 //	out = d.Tick(now)                // timers (retransmissions) due at now
 //	at, ok := d.NextTimer()          // when Tick is due next
 //	lines := d.StatusAll(now)        // "ipsec statusall" (Status: "ipsec status")
+//	lines = d.StatusOf("debian3", true, now) // "ipsec statusall debian3"
 //
 // Times are virtual nanoseconds. Every Output is a line of charon's log
 // (Group: IKE, NET, ENC, CFG...). Those with Cmd set are also printed by
@@ -85,6 +87,12 @@
 //     kernel-netlink's priorities (375423 for /24 === /24), and the route
 //     to the remote subnet in table 220 via the next hop to the peer with
 //     the local address inside leftsubnet as src.
+//   - statusall's CHILD_SA counters as child_sa.c get_usestats reads
+//     them: bytes and packets from the kernel's SAs (query_sa: curlft,
+//     the inner packets), the last use from the policies (query_policy:
+//     in and fwd inbound, out outbound), refreshed only when the byte
+//     count grew; "84 bytes_i (1 pkt, 2s ago)" as recorded with
+//     kernel-libipsec (testdata/real/traffic-libipsec).
 //
 // Not modelled: ECDSA and encrypted keys, certificate chains longer
 // than one CA, CRLs/OCSP, EAP, IKEv1, rekeying, DPD, MOBIKE updates

@@ -42,6 +42,9 @@ type childSA struct {
 	rekeyAt         int64
 	encKeyLen       int
 	keysIn, keysOut []byte
+	// myUse and otherUse: the inbound and outbound traffic as last
+	// read from the kernel (usestats.go).
+	myUse, otherUse useStats
 }
 
 // ikeSA is an IKE_SA and its tasks, both roles.

@@ -30,15 +30,18 @@ func timeDelta(secs int64) string {
 
 // Status is "ipsec status" at time now (stroke_list.c status).
 func (d *Daemon) Status(now int64) []string {
-	return d.status(now, false)
+	return d.StatusOf("", false, now)
 }
 
 // StatusAll is "ipsec statusall".
 func (d *Daemon) StatusAll(now int64) []string {
-	return d.status(now, true)
+	return d.StatusOf("", true, now)
 }
 
-func (d *Daemon) status(now int64, all bool) []string {
+// StatusOf is "ipsec status NAME" (all: statusall): only the
+// connections, IKE_SAs and CHILD_SAs of that name, "no match" when
+// there is none; "" for all of them.
+func (d *Daemon) StatusOf(name string, all bool, now int64) []string {
 	var out []string
 	p := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
 	if all {
@@ -56,6 +59,9 @@ func (d *Daemon) status(now int64, all bool) []string {
 		}
 		p("Connections:")
 		for _, c := range d.conns {
+			if name != "" && c.Name != name {
+				continue
+			}
 			local, remote := d.ends(c)
 			ver := "IKEv1/2"
 			if c.KeyExchange == "ikev2" {
@@ -85,10 +91,13 @@ func (d *Daemon) status(now int64, all bool) []string {
 		}
 	}
 	p("Security Associations (%d up, %d connecting):", up, connecting)
-	if len(d.sas) == 0 {
-		p("  none")
-	}
+	found := false
 	for _, sa := range d.sas {
+		// an IKE_SA is shown for its name or for a CHILD_SA's
+		if name != "" && sa.conn.Name != name && (sa.child == nil || sa.child.name != name) {
+			continue
+		}
+		found = true
 		name := fmt.Sprintf("%12s[%d]", sa.conn.Name, sa.uid)
 		if sa.state != stEstablished {
 			p("%s: CONNECTING, %s[%%any]...%s[%%any]", name, sa.me.Addr(), sa.other.Addr())
@@ -118,10 +127,24 @@ func (d *Daemon) status(now int64, all bool) []string {
 			}
 			p("%s:  INSTALLED, %s, reqid %d, %s SPIs: %.8x_i %.8x_o", cname, strings.ToUpper(ch.mode), ch.reqid, esp, ch.spiIn, ch.spiOut)
 			if all {
-				p("%s:  %s, 0 bytes_i, 0 bytes_o, rekeying in %s", cname, ch.proposal.algs(false), timeDelta((ch.rekeyAt-now)/int64(time.Second)))
+				// log_child_sa: get_usestats inbound, then outbound
+				inUse := sa.usestats(ch, true, now)
+				outUse := sa.usestats(ch, false, now)
+				// the rekey time in charon's monotonic seconds; "active"
+				// once passed (rekeying itself is not modelled)
+				rekey := "in " + timeDelta(monoSecs(ch.rekeyAt)-monoSecs(now))
+				if monoSecs(now) > monoSecs(ch.rekeyAt) {
+					rekey = "active"
+				}
+				p("%s:  %s, %s, %s, rekeying %s", cname, ch.proposal.algs(false), useText(inUse, "i", now), useText(outUse, "o", now), rekey)
 			}
 			p("%s:   %s === %s", cname, tsString(ch.localTS), tsString(ch.remoteTS))
 		}
+	}
+	if !found && name != "" {
+		p("  no match")
+	} else if !found {
+		p("  none")
 	}
 	return out
 }

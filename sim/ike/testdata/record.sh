@@ -234,6 +234,9 @@ collect() {
 	nsin iptw-ike-a timeout "$t" ipsec up "$name" >"$d/up.txt" 2>&1
 	echo "exit $?" >>"$d/up.txt"
 	sleep 1
+	# TRAFFIC: commands run between "ipsec up" and the listings (their
+	# output in traffic.txt)
+	[ -n "${TRAFFIC:-}" ] && eval "$TRAFFIC" >"$d/traffic.txt" 2>&1
 	for ns in a b; do
 		nsin iptw-ike-$ns ipsec statusall >"$d/statusall-$ns.txt" 2>&1
 		nsin iptw-ike-$ns ipsec status >"$d/status-$ns.txt" 2>&1
@@ -262,6 +265,18 @@ scenario() { # scenario NAME[-libipsec]: set up, run, collect, clean up
 		start iptw-ike-a; start iptw-ike-b
 		dump iptw-ike-b eth0 "$d/link.pcap"
 		collect "$d" debian3 ;;
+	traffic) # pings through the CHILD_SA, then what statusall counts:
+		# "84 bytes_i (1 pkt, 2s ago)" in traffic.txt, then "464 bytes_i
+		# (5 pkts, 3s ago)" (with libipsec the counters are
+		# charon's own; the kernel's are read by query_sa)
+		topo2; seedconf "" ""
+		start iptw-ike-a; start iptw-ike-b
+		TRAFFIC='nsin iptw-ike-a ping -c 1 -I 192.168.200.1 192.168.201.1; sleep 2
+			nsin iptw-ike-a ipsec statusall | grep "{1}"
+			nsin iptw-ike-a ping -c 3 -i 1 -I 192.168.200.1 192.168.201.1; sleep 2
+			nsin iptw-ike-a ping -c 1 -s 100 -I 192.168.200.1 192.168.201.1; sleep 3'
+		collect "$d" debian3
+		TRAFFIC= ;;
 	noroutes) # install_routes = no on the initiator
 		topo2; seedconf "" "" "install_routes = no"
 		start iptw-ike-a; start iptw-ike-b
@@ -336,5 +351,5 @@ scenario() { # scenario NAME[-libipsec]: set up, run, collect, clean up
 	cleanup
 }
 
-all="ok ok-libipsec mobike-no mobike-no-libipsec noroutes-libipsec nat nat-libipsec drop500 drop4500 forever defaults-libipsec nobang-libipsec wrongpsk noid cert cert6 cert6-nofrag"
+all="ok ok-libipsec traffic-libipsec mobike-no mobike-no-libipsec noroutes-libipsec nat nat-libipsec drop500 drop4500 forever defaults-libipsec nobang-libipsec wrongpsk noid cert cert6 cert6-nofrag"
 for s in ${@:-$all}; do scenario "$s"; done
