@@ -20,18 +20,19 @@ import (
 const bigRestore = 4 << 20
 
 // heapPerInputByte is about what the heap of a restore grows by per byte
-// of input (rules, chains and their state specs).
+// of input (the text, rules, chains; 100,000 kube-proxy rules: 13.7 MB
+// of text, 80 MB of heap).
 const heapPerInputByte = 8
 
 var adviseOnce sync.Once
 
 // prepareHeap readies the process for a restore of size bytes of input
-// (or for reading a state file of that size):
-// the collector is off until the returned function puts it back (with a
-// memory limit far above what the rules need, so that it still runs
-// before memory runs short), and on Linux the heap the rules will take is
-// mapped ahead as one range advised for transparent huge pages (a no-op
-// where they are off), once per process.
+// (or for reading a state file of that size): the collector is off until
+// the returned function puts it back (with a memory limit far above what
+// the rules need, so that it still runs before memory runs short), and on
+// Linux the heap the rules will take is mapped ahead as one range advised
+// for transparent huge pages (a no-op where they are off), once per
+// process.
 func prepareHeap(size int64) (restore func()) {
 	if size < bigRestore {
 		return func() {}
@@ -39,12 +40,16 @@ func prepareHeap(size int64) (restore func()) {
 	limit := debug.SetMemoryLimit(-1)
 	gc := debug.SetGCPercent(-1)
 	debug.SetMemoryLimit(min(limit, 4*heapPerInputByte*size+256<<20))
-	adviseOnce.Do(func() { adviseHugePages(heapPerInputByte * size) })
+	adviseOnce.Do(func() { adviseHugePages(min(heapPerInputByte*size, maxAdvised)) })
 	return func() {
 		debug.SetGCPercent(gc)
 		debug.SetMemoryLimit(limit)
 	}
 }
+
+// maxAdvised bounds the heap mapped ahead (it is only address space until
+// used, but a system that does not overcommit counts it).
+const maxAdvised = 1 << 30
 
 // madvHugepage is MADV_HUGEPAGE of Linux.
 const madvHugepage = 14
