@@ -9,12 +9,16 @@ import (
 // perConf are the per-interface keys of net.ipv4.conf.* and their defaults.
 var perConf4 = map[string]string{
 	"accept_local": "0", "accept_redirects": "1", "arp_announce": "0", "arp_ignore": "0", "forwarding": "0", "route_localnet": "0",
-	"rp_filter": "0", "send_redirects": "1",
+	"rp_filter": "0", "send_redirects": "1", "disable_xfrm": "0", "disable_policy": "0",
 }
 
 var perConf6 = map[string]string{
-	"accept_ra": "1", "disable_ipv6": "0", "forwarding": "0", "hop_limit": "64",
+	"accept_ra": "1", "disable_ipv6": "0", "forwarding": "0", "hop_limit": "64", "disable_policy": "0",
 }
+
+// loConf4 are lo's own IPv4 values: IPsec never applies to it
+// (devinet_init_net marks the loopback device NOXFRM and NOPOLICY).
+var loConf4 = map[string]string{"disable_xfrm": "1", "disable_policy": "1"}
 
 // global keys with the defaults read from a fresh network namespace
 // (Linux 6.18).
@@ -93,6 +97,9 @@ func addConf(m map[string]string, dev string, from map[string]string) {
 			if fv, ok := from["net.ipv4.conf.default."+k]; ok {
 				v = fv
 			}
+		}
+		if lv, ok := loConf4[k]; ok && dev == "lo" {
+			v = lv
 		}
 		m["net.ipv4.conf."+dev+"."+k] = v
 	}

@@ -50,8 +50,8 @@ func (ih *ipsecd) xfrmDB() *xfrm.DB {
 }
 
 // xfrmNow is the clock of the database's add and use times: the host's
-// virtual seconds, as the packet path reads them.
-func (ih *ipsecd) xfrmNow() int64 { return ih.sh.n.now / 1e9 }
+// wall clock in seconds, as the packet path reads it.
+func (ih *ipsecd) xfrmNow() int64 { return (ih.sh.h.WallBase + ih.sh.n.now) / 1e9 }
 
 // AddRule is kernel_netlink_net.c manage_rule at startup, for IPv4 and
 // IPv6: "220: from all lookup 220".

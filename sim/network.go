@@ -247,6 +247,7 @@ func (n *Network) loadHost(hs *HostSpec, dir string) (*simHost, error) {
 	if err != nil {
 		return nil, err
 	}
+	h.WallBase = n.start.UnixNano()
 	sh := &simHost{n: n, spec: hs, name: hs.Name, dir: dir, st: d, h: h, ifBy: map[string]*iface{},
 		neigh: map[neighKey]*neighEntry{}, rnd: rng(hostSeed(n.seed, hs.Name, "apps")),
 		pings: map[uint16]*pingApp{}, tcps: map[flowKey]*tcpClient{}, udps: map[flowKey]*udpApp{},

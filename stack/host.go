@@ -60,6 +60,9 @@ type Host struct {
 
 	// Now is the host's clock in nanoseconds; the caller advances it.
 	Now int64
+	// WallBase is the wall clock (Unix ns) at Now 0: what the times the
+	// kernel keeps as dates (the xfrm SAs' add and use times) are made of.
+	WallBase int64
 
 	// Emit receives every frame the host transmits: the device and the
 	// frame from its Ethernet header. The slice is only valid during the

@@ -50,8 +50,9 @@ type xfrmState struct {
 // bundle's path has no route (XfrmOutBundleGenError).
 const lookupNoRoute xfrm.Verdict = 100
 
-// wallSeconds is the host's clock as the xfrm use times read it.
-func (h *Host) wallSeconds() int64 { return h.Now / 1e9 }
+// wallSeconds is the host's wall clock as the xfrm add and use times
+// read it (get_seconds()).
+func (h *Host) wallSeconds() int64 { return (h.WallBase + h.Now) / 1e9 }
 
 // xfrmSource picks the source of a tunnel template that has none, as
 // routing would (xfrm4_get_saddr).

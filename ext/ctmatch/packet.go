@@ -80,8 +80,9 @@ type XfrmState struct {
 //     order they were applied (xvec[0] the outermost); ok is false when the
 //     packet has no secpath (it did not come out of IPsec).
 //   - OutputSAs is the xfrm bundle of the packet's route (skb_dst(skb)->xfrm
-//     and its children, outermost first); ok is false when the route has
-//     no xfrm (no policy applies on output).
+//     and its children, the first-applied state first, as match_policy_out
+//     walks them); ok is false when the route has no xfrm (no policy
+//     applies on output).
 //
 // A host without IPsec need not implement it: every packet then has no
 // secpath and no bundle, which is what --pol none matches.

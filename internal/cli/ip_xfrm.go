@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iptwin/iptwin/internal/wallclock"
 	"github.com/iptwin/iptwin/names"
 	"github.com/iptwin/iptwin/state"
 	"github.com/iptwin/iptwin/xfrm"
@@ -395,9 +396,27 @@ func (x *xfrmCLI) llNameToIndex(name string) int {
 	return 0
 }
 
+// now is the host's wall clock in seconds: its state's (a simulation's
+// virtual clock, package wallclock) or the machine's.
+func (x *xfrmCLI) now() int64 {
+	if t, ok := wallclock.Read(x.c.env.StatePath); ok {
+		return t.Unix()
+	}
+	return xfrmNow()
+}
+
+// location is the zone of the listings' dates: the host's wall clock's
+// when it has one.
+func (x *xfrmCLI) location() *time.Location {
+	if t, ok := wallclock.Read(x.c.env.StatePath); ok && xfrmLocation == nil {
+		return t.Location()
+	}
+	return xfrmLocation
+}
+
 func (x *xfrmCLI) format() *xfrm.FormatOptions {
 	return &xfrm.FormatOptions{
-		Location: xfrmLocation,
+		Location: x.location(),
 		Stats:    x.stats,
 		Oneline:  x.c.oneline,
 		ProtoName: func(p uint8) string {
@@ -1239,7 +1258,7 @@ func (x *xfrmCLI) stateModify(a *xargv, update bool) int {
 	if !r.Dst.IsValid() {
 		r.Dst = zeroAddr(r.Family)
 	}
-	x.kernel(x.db.AddState(r, update, xfrmNow()))
+	x.kernel(x.db.AddState(r, update, x.now()))
 	x.dirty = true
 	return 0
 }
@@ -1342,7 +1361,7 @@ func (x *xfrmCLI) stateAllocSPI(a *xargv) int {
 	if !r.Dst.IsValid() {
 		r.Dst = zeroAddr(r.Family)
 	}
-	s, err := x.db.AllocSPI(r, xfrmNow())
+	s, err := x.db.AllocSPI(r, x.now())
 	x.dirty = true // a larval state stays even when no SPI was free
 	x.kernel(err)
 	x.out(xfrm.AppendState(nil, s, x.format()))
@@ -1824,7 +1843,7 @@ func (x *xfrmCLI) policyModify(a *xargv, update bool) int {
 	for i := range r.Tmpls {
 		fixTmpl(&r.Tmpls[i])
 	}
-	x.kernel(x.db.AddPolicy(r, update, xfrmNow()))
+	x.kernel(x.db.AddPolicy(r, update, x.now()))
 	x.dirty = true
 	return 0
 }

@@ -151,6 +151,8 @@ func runTrace(env *Env, prog string, args []string) int {
 		return 1
 	}
 	h.Now += int64(wait)
+	// --date is the wall clock at the first packet (the xfrm SAs' times).
+	h.WallBase = date.UnixNano() - h.Now
 	// Neighbours answer: a traced packet's replies reach their next hop.
 	h.Neigh = func(dev string, _ netip.Addr) ([6]byte, bool) {
 		if l := h.Net.LinkByName(dev); l != nil {
