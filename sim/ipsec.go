@@ -28,9 +28,11 @@ import (
 // charon's words and the line of the mistake. Once the network is up
 // charon starts on every host having the field (ipsecd.go): it listens
 // on UDP 500 and 4500 (charon.port, charon.port_nat_t), sends its
-// datagrams through the host's stack, installs CHILD_SAs into the
-// host's xfrm database and its routes into table 220, and initiates the
-// conns with auto=start. Steps run "ipsec up NAME", "ipsec status" ...
+// datagrams through the host's stack, gives its sockets their bypass
+// policies ("socket in/out" in ip xfrm policy: ipsec_sockpol.go),
+// installs CHILD_SAs into the host's xfrm database and its routes into
+// table 220, and initiates the conns with auto=start. statusall reads
+// the SAs' counters and the policies' use times back from the database. Steps run "ipsec up NAME", "ipsec status" ...
 // (ipsec_cmd.go).
 
 func init() {

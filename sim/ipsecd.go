@@ -36,6 +36,8 @@ type ipsecd struct {
 	rnd    rng // worker thread numbers of the log lines
 
 	kern ipsecKernel // what charon installed (ipsec_kernel.go)
+	// sockPols are its sockets' bypass policies (ipsec_sockpol.go).
+	sockPols []sockPolicies
 }
 
 // start is "ipsec start": charon reads its files, opens its sockets and
@@ -64,6 +66,7 @@ func (ih *ipsecd) start() error {
 		}
 		ih.closers = append(ih.closers, closeFn)
 	}
+	ih.addSocketPolicies([]uint16{s.Port, s.PortNATT})
 	ih.running = true
 	// starter: "ipsec up" for every auto=start conn; nobody reads the
 	// lines but syslog.
@@ -99,6 +102,7 @@ func (ih *ipsecd) stopSockets() {
 		c()
 	}
 	ih.closers = nil
+	ih.deleteSocketPolicies()
 }
 
 // datagram is a datagram delivered to port 500 or 4500; charon reads it
@@ -111,6 +115,7 @@ func (ih *ipsecd) datagram(p *packet.Packet) {
 		payload = append(payload, p.Transport[8:]...)
 	}
 	payload = append(payload, p.Payload...)
+	ih.touchSocketPolicy(p.Dst().Is6(), p.UDP.DstPort, true)
 	dg := ike.Datagram{
 		Src:     netip.AddrPortFrom(p.Src(), p.UDP.SrcPort),
 		Dst:     netip.AddrPortFrom(p.Dst(), p.UDP.DstPort),
@@ -222,6 +227,7 @@ func (ih *ipsecd) Send(src, dst netip.AddrPort, payload []byte) {
 	if err != nil {
 		return
 	}
+	ih.touchSocketPolicy(d.Is6(), src.Port(), false)
 	ih.env.Send(ip, &stack.Socket{Proto: packet.ProtoUDP, Port: src.Port(), XfrmBypass: true})
 }
 
