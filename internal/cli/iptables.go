@@ -51,6 +51,8 @@ func runIptables(f xtables.Family) command {
 			return code
 		}
 		defer d.Unlock()
+		// a big ruleset is read and rewritten: the restore's heap setting
+		defer prepareHeap(d.RulesSize(f))()
 		names := d.Names()
 		cmd, err := iptables.Parse(args, iptables.ParseOptions{Family: f, Names: names, Objects: d.Objects()})
 		if cmd != nil {
