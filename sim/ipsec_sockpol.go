@@ -24,15 +24,6 @@ import (
 // them (xfrm_lookup_with_ifid for what charon sends, __xfrm_policy_check
 // for what its sockets receive).
 
-// socketPolicyDB is what the xfrm database offers for a socket's own
-// policies (xfrm_sk_policy_insert, xfrm_sk_free_policy); without it
-// (an xfrm package that does not list them) charon's sockets have none.
-type socketPolicyDB interface {
-	AddSocketPolicy(r *xfrm.PolicyRequest, now int64) (uint32, *xfrm.Error)
-	SocketPolicy(index uint32) *xfrm.Policy
-	DeleteSocketPolicy(index uint32)
-}
-
 // sockPolicies are one socket's two policies, by index.
 type sockPolicies struct {
 	v6      bool
@@ -40,22 +31,9 @@ type sockPolicies struct {
 	in, out uint32
 }
 
-// socketDB is the host's xfrm database as socketPolicyDB (created only
-// when the package has it).
-func (ih *ipsecd) socketDB() (socketPolicyDB, bool) {
-	if _, ok := any((*xfrm.DB)(nil)).(socketPolicyDB); !ok {
-		return nil, false
-	}
-	db, ok := any(ih.xfrmDB()).(socketPolicyDB)
-	return db, ok
-}
-
 // addSocketPolicies gives charon's sockets on the ports their policies.
 func (ih *ipsecd) addSocketPolicies(ports []uint16) {
-	db, ok := ih.socketDB()
-	if !ok {
-		return
-	}
+	db := ih.xfrmDB()
 	now := ih.xfrmNow()
 	for _, v6 := range []bool{true, false} {
 		sel := xfrm.Selector{Family: xfrm.Inet, Src: netip.IPv4Unspecified(), Dst: netip.IPv4Unspecified()}
@@ -87,13 +65,12 @@ func (ih *ipsecd) deleteSocketPolicies() {
 	if len(ih.sockPols) == 0 {
 		return
 	}
-	if db, ok := ih.socketDB(); ok {
-		for _, sp := range ih.sockPols {
-			db.DeleteSocketPolicy(sp.in)
-			db.DeleteSocketPolicy(sp.out)
-		}
-		ih.changed()
+	db := ih.xfrmDB()
+	for _, sp := range ih.sockPols {
+		db.DeleteSocketPolicy(sp.in)
+		db.DeleteSocketPolicy(sp.out)
 	}
+	ih.changed()
 	ih.sockPols = nil
 }
 
@@ -104,10 +81,7 @@ func (ih *ipsecd) touchSocketPolicy(v6 bool, port uint16, in bool) {
 	if len(ih.sockPols) == 0 {
 		return
 	}
-	db, ok := ih.socketDB()
-	if !ok {
-		return
-	}
+	db := ih.xfrmDB()
 	for _, sp := range ih.sockPols {
 		if sp.v6 != v6 || sp.port != port {
 			continue

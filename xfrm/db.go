@@ -862,11 +862,13 @@ func (db *DB) DeletePolicy(id *PolicyID) *Error {
 	return nil
 }
 
-// FlushPolicies is xfrm_policy_flush: every policy of a type.
+// FlushPolicies is xfrm_policy_flush: every policy of a type (the
+// sockets' own policies stay: their index's direction is past
+// XFRM_POLICY_MAX).
 func (db *DB) FlushPolicies(typ uint8) {
 	keep := db.Policies[:0]
 	for _, p := range db.Policies {
-		if p.Type != typ {
+		if p.Type != typ || p.Dir.Socket() {
 			keep = append(keep, p)
 		}
 	}
@@ -875,6 +877,67 @@ func (db *DB) FlushPolicies(typ uint8) {
 	}
 	db.Policies = keep
 	db.reindex()
+}
+
+// AddSocketPolicy is xfrm_sk_policy_insert for a policy set on a socket
+// (setsockopt IP_XFRM_POLICY or IPV6_XFRM_POLICY with a struct
+// xfrm_userpolicy_info, compiled by xfrm_compile_policy: dir in or out,
+// the main type, the request's selector, action, priority and
+// lifetimes). The policy joins the dump (policy_all, newest first) with
+// the index xfrm_gen_index(XFRM_POLICY_MAX + dir) and add_time now, as
+// "socket in" or "socket out"; no look-up, check, count or flush of the
+// SPD sees it: the stack applies a socket's own policy itself
+// (stack.Socket.XfrmBypass). The index removes it when the socket
+// closes (DeleteSocketPolicy).
+func (db *DB) AddSocketPolicy(r *PolicyRequest, now int64) (uint32, *Error) {
+	if r.Dir > DirOut {
+		return 0, kerr(EINVAL, "")
+	}
+	if err := verifyNewPolicy(r); err != nil {
+		return 0, err
+	}
+	p := &Policy{Sel: r.Sel, Dir: numDirs + r.Dir, Action: r.Action, Priority: r.Priority, Type: TypeMain,
+		Flags: r.Flags, Lft: r.Lft, Tmpls: append([]Tmpl(nil), r.Tmpls...)}
+	p.Cur.AddTime = now
+	p.Index = db.genIndex(p.Dir, 0)
+	db.Policies = append([]*Policy{p}, db.Policies...)
+	return p.Index, nil
+}
+
+// SocketPolicy is the socket's policy of that index (nil when there is
+// none), for the stack to record its use (curlft.use_time).
+func (db *DB) SocketPolicy(index uint32) *Policy {
+	for _, p := range db.Policies {
+		if p.Index == index && p.Dir.Socket() {
+			return p
+		}
+	}
+	return nil
+}
+
+// DeleteSocketPolicy is xfrm_sk_free_policy for one of a closing
+// socket's policies.
+func (db *DB) DeleteSocketPolicy(index uint32) {
+	for i, p := range db.Policies {
+		if p.Index == index && p.Dir.Socket() {
+			db.Policies = append(db.Policies[:i], db.Policies[i+1:]...)
+			return
+		}
+	}
+}
+
+// SocketCount returns the number of per-socket policies per direction
+// (xfrm_spd_getinfo's inscnt, outscnt and fwdscnt).
+func (db *DB) SocketCount() (in, out, fwd int) {
+	for _, p := range db.Policies {
+		switch p.Dir {
+		case DirSocketIn:
+			in++
+		case DirSocketOut:
+			out++
+		}
+	}
+	return in, out, 0
 }
 
 // ---- time ----

@@ -363,7 +363,12 @@ func AppendPolicy(b []byte, pol *Policy, o *FormatOptions) []byte {
 	sl := o.sl()
 	b = o.selector(b, &pol.Sel, pol.Sel.Family, "")
 	p := "\t"
-	b = append(b, p+"dir "+pol.Dir.String()+" "...)
+	// xfrm_policy_info_print: a socket's policy is "socket in"
+	if pol.Dir.Socket() {
+		b = append(b, p+"socket "+(pol.Dir-numDirs).String()+" "...)
+	} else {
+		b = append(b, p+"dir "+pol.Dir.String()+" "...)
+	}
 	switch pol.Action {
 	case Allow:
 		if o.Stats > 0 {

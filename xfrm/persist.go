@@ -49,7 +49,7 @@ func Decode(data []byte) (*DB, error) {
 		if p == nil {
 			return nil, fmt.Errorf("policy %d is null", i)
 		}
-		if p.Dir >= numDirs || p.Type > TypeSub || len(p.Tmpls) > MaxDepth {
+		if p.Dir >= numDirs && !p.Dir.Socket() || p.Type > TypeSub || len(p.Tmpls) > MaxDepth {
 			return nil, fmt.Errorf("policy %d is invalid", i)
 		}
 	}

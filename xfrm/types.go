@@ -48,7 +48,14 @@ const (
 	DirFwd Dir = 2
 	// numDirs is XFRM_POLICY_MAX.
 	numDirs = 3
+	// DirSocketIn and DirSocketOut are the directions of a per-socket
+	// policy as the kernel's dumps report them (XFRM_POLICY_MAX + dir).
+	DirSocketIn  Dir = numDirs + DirIn
+	DirSocketOut Dir = numDirs + DirOut
 )
+
+// Socket reports whether d is a per-socket policy's direction.
+func (d Dir) Socket() bool { return d == DirSocketIn || d == DirSocketOut }
 
 func (d Dir) String() string {
 	switch d {

@@ -1992,6 +1992,7 @@ type policyFilter struct {
 	prioSet  bool
 	flags    uint8
 	flagsSet bool
+	nosock   bool // filter_socket: no per-socket policies
 }
 
 // match is xfrm_policy_filter_match.
@@ -2003,6 +2004,9 @@ func (f *policyFilter) match(p *xfrm.Policy) bool {
 		return false
 	}
 	if f.dirSet && p.Dir != f.dir {
+		return false
+	}
+	if f.nosock && p.Dir.Socket() {
 		return false
 	}
 	if f.ptypeSet && p.Type != f.ptype {
@@ -2087,6 +2091,7 @@ func (x *xfrmCLI) policyList(a *xargv, deleteall bool) int {
 			x.policyFlagParse(a, &f.flags)
 			f.flagsSet = true
 		case "nosock":
+			f.nosock = true
 		default:
 			if selp {
 				x.invarg("unknown", a.cur())
@@ -2105,7 +2110,9 @@ func (x *xfrmCLI) policyList(a *xargv, deleteall bool) int {
 		var del []xfrm.PolicyID
 		stuck := false
 		for _, p := range x.db.Policies {
-			if !f.match(p) {
+			if !f.match(p) || p.Dir.Socket() {
+				// xfrm_policy_keep_deleteall: "can't delete socket
+				// policies"
 				continue
 			}
 			if p.Type != xfrm.TypeMain {
@@ -2166,7 +2173,8 @@ func (x *xfrmCLI) policyCount() int {
 	}
 	b := fmt.Appendf(nil, "\t SPD IN  %d OUT %d FWD %d", in, out, fwd)
 	if x.stats > 0 {
-		b = append(b, " (Sock: IN 0 OUT 0 FWD 0)"...)
+		si, so, sf := x.db.SocketCount()
+		b = fmt.Appendf(b, " (Sock: IN %d OUT %d FWD %d)", si, so, sf)
 	}
 	b = append(b, sl...)
 	if x.stats > 1 {
