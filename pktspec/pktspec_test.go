@@ -39,7 +39,7 @@ func TestExamples(t *testing.T) {
 		{"tcp 10.1.77.146.55724 > 10.1.51.165.22: S. seq 5 ack 9 win 100", "IP 10.1.77.146.55724 > 10.1.51.165.22: Flags [S.], seq 5, ack 9, win 100, length 0"},
 		{"tcp 10.0.0.1:1 > 10.0.0.2:2 flags [FP.] payload 10", "IP 10.0.0.1.1 > 10.0.0.2.2: Flags [FP.], seq 1000:1010, ack 0, win 64240, length 10"},
 		{"tcp 10.0.0.1:1 > 10.0.0.2:2 syn,ack mss 1460 sackok ts 7:0 wscale 7", "IP 10.0.0.1.1 > 10.0.0.2.2: Flags [S.], seq 1000, ack 0, win 64240, options [mss 1460,sackOK,TS val 7 ecr 0,nop,wscale 7], length 0"},
-		{"udp [2001:db8::1]:500 > [2001:db8::2]:500 len 1596", "IP6 2001:db8::1.500 > 2001:db8::2.500: UDP, length 1548"},
+		{"udp [2001:db8::1]:500 > [2001:db8::2]:500 len 1596", "IP6 2001:db8::1.500 > 2001:db8::2.500: isakmp:"},
 		{"icmp 10.0.0.2 > 10.0.0.1 echo-request id 7 seq 1", "IP 10.0.0.2 > 10.0.0.1: ICMP echo request, id 7, seq 1, length 8"},
 		{"icmp6 2001:db8::2 > 2001:db8::1 type 128", "IP6 2001:db8::2 > 2001:db8::1: ICMP6, echo request, id 1, seq 1, length 8"},
 		{"esp 1.2.3.4 > 5.6.7.8 spi 0xc1a2 seq 3", "IP 1.2.3.4 > 5.6.7.8: ESP(spi=0x0000c1a2,seq=0x3), length 8"},
@@ -49,7 +49,7 @@ func TestExamples(t *testing.T) {
 		{"icmp6 2001:db8::1 > 2001:db8::2 packet-too-big mtu 1280 quoting udp [2001:db8::2]:1 > [2001:db8::9]:2 payload 2000",
 			"IP6 2001:db8::1 > 2001:db8::2: ICMP6, packet too big, mtu 1280, length 1240"},
 		{"udp 1.2.3.4:4500 > 5.6.7.8:4500 spi 0x1234 seq 2 payload 16", "IP 1.2.3.4.4500 > 5.6.7.8.4500: UDP-encap: ESP(spi=0x00001234,seq=0x2), length 24"},
-		{"udp 1.2.3.4:4500 > 5.6.7.8:4500 ike", "IP 1.2.3.4.4500 > 5.6.7.8.4500: NONESP-encap: isakmp"},
+		{"udp 1.2.3.4:4500 > 5.6.7.8:4500 ike", "IP 1.2.3.4.4500 > 5.6.7.8.4500: NONESP-encap:  [|isakmp]"},
 	}
 	for _, c := range cases {
 		_, _, p := build(t, c.in)
@@ -136,7 +136,7 @@ func TestSeed001Fragments(t *testing.T) {
 	if !p1.IsFragment() || !p1.MoreFragments() || p1.FragOffset() != 0 || p2.FragOffset() != 1232 || p2.MoreFragments() {
 		t.Errorf("fragment fields: %+v / %+v", p1.IPv6.Frag, p2.IPv6.Frag)
 	}
-	if got := p1.String(); got != "IP6 2001:db8::be6b:d879 > 2001:db8:f:608::2: frag (0|1232) 4500 > 4500: NONESP-encap: isakmp" {
+	if got := p1.String(); got != "IP6 2001:db8::be6b:d879 > 2001:db8:f:608::2: frag (0|1232) 4500 > 4500: NONESP-encap: isakmp:" {
 		t.Errorf("summary %s", got)
 	}
 	if got := p2.String(); got != "IP6 2001:db8::be6b:d879 > 2001:db8:f:608::2: frag (1232|376)" {
