@@ -17,24 +17,36 @@ import (
 // the host's MACs: 02:00:00:00:00:0idx (eth0), 02:00:00:00:01:0idx
 // (eth1).
 func ipsecHost(t testing.TB, self, peer, lan, rlan string, idx byte, extra ...string) *stack.Host {
+	return tunnelHost(t, false, self, peer, lan, rlan, idx, extra...)
+}
+
+// tunnelHost builds ipsecHost (IPv4: 10.0.0.200/.201) or ipsecHost6
+// (IPv6: 2001:db8::200/::201).
+func tunnelHost(t testing.TB, v6 bool, self, peer, lan, rlan string, idx byte, extra ...string) *stack.Host {
 	key := "0x0123456789abcdef0123456789abcdef"
 	auth := "0x0123456789abcdef0123456789abcdef01234567"
 	sa := func(src, dst, spi string) string {
 		return "ip xfrm state add src " + src + " dst " + dst + " proto esp spi " + spi +
 			" reqid 1 mode tunnel enc cbc(aes) " + key + " auth-trunc hmac(sha1) " + auth + " 96"
 	}
+	plen, fwd, route := "/24", "sysctl -w net.ipv4.ip_forward=1", "ip route add "
+	a, b, spi := "10.0.0.200", "10.0.0.201", "0xc100000"
+	if v6 {
+		plen, fwd, route = "/64", "sysctl -w net.ipv6.conf.all.forwarding=1", "ip -6 route add "
+		a, b, spi = "2001:db8::200", "2001:db8::201", "0xc600000"
+	}
 	d := string('0' + idx)
 	lines := []string{
 		"ip link set lo up",
 		"ip link add eth0 type dummy", "ip link set eth0 address 02:00:00:00:00:0" + d, "ip link set eth0 up",
 		"ip link add eth1 type dummy", "ip link set eth1 address 02:00:00:00:01:0" + d, "ip link set eth1 up",
-		"ip addr add " + self + "/24 dev eth0", "ip addr add " + lan + "/24 dev eth1",
-		"sysctl -w net.ipv4.ip_forward=1",
-		sa("10.0.0.200", "10.0.0.201", "0xc1000001"), sa("10.0.0.201", "10.0.0.200", "0xc1000002"),
-		"ip xfrm policy add src " + lan + "/24 dst " + rlan + "/24 dir out tmpl src " + self + " dst " + peer + " proto esp reqid 1 mode tunnel",
-		"ip xfrm policy add src " + rlan + "/24 dst " + lan + "/24 dir in tmpl src " + peer + " dst " + self + " proto esp reqid 1 mode tunnel",
-		"ip xfrm policy add src " + rlan + "/24 dst " + lan + "/24 dir fwd tmpl src " + peer + " dst " + self + " proto esp reqid 1 mode tunnel",
-		"ip route add " + rlan + "/24 via " + peer,
+		"ip addr add " + self + plen + " dev eth0", "ip addr add " + lan + plen + " dev eth1",
+		fwd,
+		sa(a, b, spi+"1"), sa(b, a, spi+"2"),
+		"ip xfrm policy add src " + lan + plen + " dst " + rlan + plen + " dir out tmpl src " + self + " dst " + peer + " proto esp reqid 1 mode tunnel",
+		"ip xfrm policy add src " + rlan + plen + " dst " + lan + plen + " dir in tmpl src " + peer + " dst " + self + " proto esp reqid 1 mode tunnel",
+		"ip xfrm policy add src " + rlan + plen + " dst " + lan + plen + " dir fwd tmpl src " + peer + " dst " + self + " proto esp reqid 1 mode tunnel",
+		route + rlan + plen + " via " + peer,
 	}
 	return newHost(t, append(lines, extra...)...)
 }
@@ -366,26 +378,7 @@ func TestIPsecTrace(t *testing.T) {
 // AES-CBC and HMAC-SHA1-96 has a bundle MTU of 1422 on a 1500-byte link
 // ((1500-64-12) & ~15, less 2).
 func ipsecHost6(t testing.TB, self, peer, lan, rlan string, idx byte, extra ...string) *stack.Host {
-	key := "0x0123456789abcdef0123456789abcdef"
-	auth := "0x0123456789abcdef0123456789abcdef01234567"
-	sa := func(src, dst, spi string) string {
-		return "ip xfrm state add src " + src + " dst " + dst + " proto esp spi " + spi +
-			" reqid 1 mode tunnel enc cbc(aes) " + key + " auth-trunc hmac(sha1) " + auth + " 96"
-	}
-	d := string('0' + idx)
-	lines := []string{
-		"ip link set lo up",
-		"ip link add eth0 type dummy", "ip link set eth0 address 02:00:00:00:00:0" + d, "ip link set eth0 up",
-		"ip link add eth1 type dummy", "ip link set eth1 address 02:00:00:00:01:0" + d, "ip link set eth1 up",
-		"ip addr add " + self + "/64 dev eth0", "ip addr add " + lan + "/64 dev eth1",
-		"sysctl -w net.ipv6.conf.all.forwarding=1",
-		sa("2001:db8::200", "2001:db8::201", "0xc6000001"), sa("2001:db8::201", "2001:db8::200", "0xc6000002"),
-		"ip xfrm policy add src " + lan + "/64 dst " + rlan + "/64 dir out tmpl src " + self + " dst " + peer + " proto esp reqid 1 mode tunnel",
-		"ip xfrm policy add src " + rlan + "/64 dst " + lan + "/64 dir in tmpl src " + peer + " dst " + self + " proto esp reqid 1 mode tunnel",
-		"ip xfrm policy add src " + rlan + "/64 dst " + lan + "/64 dir fwd tmpl src " + peer + " dst " + self + " proto esp reqid 1 mode tunnel",
-		"ip -6 route add " + rlan + "/64 via " + peer,
-	}
-	return newHost(t, append(lines, extra...)...)
+	return tunnelHost(t, true, self, peer, lan, rlan, idx, extra...)
 }
 
 func echo6(src, dst string, ipLen int) *packet.Headers {
