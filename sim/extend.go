@@ -252,6 +252,9 @@ func (n *Network) boot() error {
 				return &SetupError{Host: sh.name, Command: name, Stderr: err.Error()}
 			}
 		}
+		if err := n.bootIPsecRequests(sh); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -290,7 +290,8 @@ func (n *Network) toolDir() (string, error) {
 	if tools == nil {
 		tools = DefaultTools
 	}
-	for _, t := range tools {
+	// ipsec hands its commands to the simulator (ipsec_script.go).
+	for _, t := range append(tools[:len(tools):len(tools)], "ipsec") {
 		if err := os.Symlink(exe, filepath.Join(dir, t)); err != nil {
 			return "", err
 		}
@@ -345,7 +346,7 @@ func (n *Network) runBash(hs *HostSpec, dir, name string, allowFailures bool, ou
 		env = append(env, e)
 	}
 	env = append(env, "PATH="+tools+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"IPTWIN_STATE="+dir, "IPTWIN_SIM_ERRLOG="+errlog,
+		"IPTWIN_STATE="+dir, "IPTWIN_SIM=1", "IPTWIN_SIM_ERRLOG="+errlog,
 		"BASH_ENV="+filepath.Join(n.work, "errtrap.sh"), "HOSTNAME="+hs.Hostname)
 	cmd.Env = env
 	runErr := cmd.Run()

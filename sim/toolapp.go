@@ -23,6 +23,9 @@ type toolApp struct {
 	spec   *appSpec
 	res    string
 	script bool // "bash FILE"
+	// the ipsec commands the script ran: the one running, the rest
+	cur  Program
+	then []Program
 }
 
 func (n *Network) newToolApp(sh *simHost, s *appSpec) app {
@@ -125,9 +128,39 @@ func (a *toolApp) runScript() {
 		n.out("sim: reloading the host: " + err.Error())
 		a.res = "error"
 	}
+	// the script's ipsec commands, carried out in turn
+	progs, err := sh.stepIPsecRequests()
+	if err != nil {
+		n.out(err.Error())
+		a.res = "error"
+	}
+	a.then = progs
+	a.next()
 }
 
-func (a *toolApp) done() bool      { return true }
+// next starts the script's next ipsec command.
+func (a *toolApp) next() {
+	a.cur = nil
+	if len(a.then) > 0 {
+		a.cur, a.then = a.then[0], a.then[1:]
+		a.cur.Start()
+	}
+}
+
+func (a *toolApp) done() bool {
+	for a.cur != nil {
+		if !a.cur.Done() {
+			return false
+		}
+		a.cur.Finish()
+		if o := a.cur.Outcome(); o != "ok" && a.res == "ok" {
+			a.res = o
+		}
+		a.next()
+	}
+	return true
+}
+
 func (a *toolApp) finish()         {}
 func (a *toolApp) outcome() string { return a.res }
 
