@@ -276,6 +276,15 @@ func (sh *simHost) routeMTU(dst netip.Addr, oif string) int {
 	return 1500
 }
 
+// pathMTU is the MTU a socket sending ip to dst sees: the route's, or
+// the IPsec bundle's when a policy applies (stack.Host.RouteMTU).
+func (sh *simHost) pathMTU(ip []byte, dst netip.Addr, oif string) int {
+	if m := sh.h.RouteMTU(ip, oif, nil); m > 0 {
+		return m
+	}
+	return sh.routeMTU(dst, oif)
+}
+
 // defaultTTL is the TTL (IPv4: ip_default_ttl) or hop limit (IPv6: the
 // output device's hop_limit, ip6_dst_hoplimit) of a packet the host
 // sends to dst.

@@ -48,3 +48,33 @@ func TestIPsecInScripts(t *testing.T) {
 		t.Errorf("failed assertions:\n%s\n%s", strings.Join(f, "\n"), text(t, r))
 	}
 }
+
+// TestPingThroughTunnel: ping reads the IPsec bundle's MTU as the kernel
+// gives it to the socket: with -M do a probe too big for the tunnel is a
+// local error with that MTU; without, it is fragmented before ESP and
+// answered.
+func TestPingThroughTunnel(t *testing.T) {
+	topo, err := parse(t, t.TempDir(), ipsecPairTopo("start", "", `  - wait: 1s
+  - a: ping -c 1 -s 1450 -M do -I 192.168.1.1 192.168.2.1
+    expect:
+      - unreachable
+      - output: "ping: local error: message too long, mtu=14"
+      - output: "1 packets transmitted, 0 received, +1 errors, 100% packet loss"
+      - no-capture: ESP
+  - a: ping -c 1 -s 1450 -I 192.168.1.1 192.168.2.1
+    expect:
+      - ok
+      - output: "1458 bytes from 192.168.2.1: icmp_seq=1 ttl=64"
+      - capture: "IP 10.0.0.1 > 10.0.0.2: ESP(spi=0x"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := sim.Run(topo, options(t, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := failed(r); len(f) > 0 {
+		t.Errorf("failed assertions:\n%s\n%s", strings.Join(f, "\n"), text(t, r))
+	}
+}

@@ -252,11 +252,6 @@ func (a *pingApp) send() {
 		h.Layers = packet.LayerIPv4 | packet.LayerICMPv4
 		h.Proto = packet.ProtoICMP
 		h.IPv4 = packet.IPv4{IHL: 5, TTL: uint8(ttl), ID: sh.rnd.u16(), Src: a.src, Dst: a.dst}
-		// __ip_make_skb: DF when the datagram fits the route's MTU
-		// (IP_PMTUDISC_WANT), always with -M do, never with -M dont.
-		if o.pmtu == "do" || o.pmtu == "probe" || o.pmtu == "want" && o.size+28 <= sh.routeMTU(a.dst, o.iface) {
-			h.IPv4.Flags = packet.IPv4DF
-		}
 		h.ICMP = packet.ICMP{Type: packet.ICMPEcho}
 	} else {
 		if ttl == 0 {
@@ -272,10 +267,24 @@ func (a *pingApp) send() {
 	}
 	h.ICMP.SetEcho(a.id, seq)
 	ip, err := h.Append(nil, packet.FixAll)
+	sh.h.Now = n.now
+	mtu := sh.pathMTU(ip, a.dst, o.iface)
+	// __ip_make_skb: DF when the datagram fits the route's MTU (an IPsec
+	// bundle's when a policy applies; IP_PMTUDISC_WANT), always with -M
+	// do, never with -M dont.
+	if err == nil && a.dst.Is4() && (o.pmtu == "do" || o.pmtu == "probe" || o.pmtu == "want" && o.size+28 <= mtu) {
+		h.IPv4.Flags = packet.IPv4DF
+		ip, err = h.Append(ip[:0], packet.FixAll)
+	}
 	if err == nil {
-		sh.h.Now = n.now
 		res, err := sh.h.Send(ip, &stack.Socket{})
 		switch {
+		case err == nil && res.SendErr == "message too long":
+			// EMSGSIZE from the IPsec bundle's MTU (xfrm4_tunnel_check_size)
+			a.errors++
+			if !o.quiet {
+				n.out(fmt.Sprintf("ping: local error: message too long, mtu=%d", mtu))
+			}
 		case err != nil, res.SendErr != "":
 			// sendto's EPERM (an OUTPUT rule dropped the probe): ping
 			// 20221126 counts the probe as sent and prints nothing (its
@@ -287,7 +296,7 @@ func (a *pingApp) send() {
 			// error, with the route's MTU.
 			a.errors++
 			if !o.quiet {
-				n.out(fmt.Sprintf("ping: local error: message too long, mtu=%d", sh.routeMTU(a.dst, o.iface)))
+				n.out(fmt.Sprintf("ping: local error: message too long, mtu=%d", mtu))
 			}
 		}
 	}
