@@ -123,9 +123,6 @@ func (a *udpApp) start() {
 	if a.dst.Is4() {
 		h.Layers = packet.LayerIPv4 | packet.LayerUDP
 		h.IPv4 = packet.IPv4{IHL: 5, TTL: sh.defaultTTL(a.dst, ""), ID: sh.rnd.u16(), Src: a.src, Dst: a.dst}
-		if a.size+28 <= sh.routeMTU(a.dst, "") {
-			h.IPv4.Flags = packet.IPv4DF
-		}
 	} else {
 		h.Layers = packet.LayerIPv6 | packet.LayerUDP
 		h.IPv6 = packet.IPv6{HopLimit: sh.defaultTTL(a.dst, ""), Src: a.src, Dst: a.dst}
@@ -134,11 +131,16 @@ func (a *udpApp) start() {
 		}
 	}
 	ip, err := h.Append(nil, packet.FixAll)
+	sh.h.Now = n.now
+	// DF when the datagram fits the route's (or IPsec bundle's) MTU
+	if err == nil && a.dst.Is4() && a.size+28 <= sh.pathMTU(ip, a.dst, "") {
+		h.IPv4.Flags = packet.IPv4DF
+		ip, err = h.Append(ip[:0], packet.FixAll)
+	}
 	if err != nil {
 		a.fail("error", err.Error())
 		return
 	}
-	sh.h.Now = n.now
 	res, err := sh.h.Send(ip, &a.sock)
 	if err != nil {
 		a.fail("error", err.Error())
