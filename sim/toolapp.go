@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/iptwin/iptwin/stack"
@@ -18,11 +19,12 @@ import (
 // state while keeping its clock, connections and neighbours
 // (stack.Host.Replace).
 type toolApp struct {
-	n      *Network
-	sh     *simHost
-	spec   *appSpec
-	res    string
-	script bool // "bash FILE"
+	n       *Network
+	sh      *simHost
+	spec    *appSpec
+	res     string
+	script  bool // "bash FILE"
+	waiting bool // iptables-apply's unanswered question
 	// the ipsec commands the script ran: the one running, the rest
 	cur  Program
 	then []Program
@@ -68,6 +70,12 @@ func (a *toolApp) start() {
 		n.out("sim: reloading the host: " + err.Error())
 		a.res = "error"
 		return
+	}
+	if rc == 255 && a.spec.stdin == "" && strings.Contains(out.String(), "Timeout! Something happened") {
+		// iptables-apply asked and nobody answered: the step lasts its
+		// timeout, as the script's read -t does.
+		a.waiting = true
+		n.after(int64(applyTimeout(a.spec.args))*1e9, &timer{}, func() { a.waiting = false })
 	}
 	if a.spec.name == "conntrack" {
 		// conntrack -D and -F change the table in the state directory.
@@ -148,6 +156,9 @@ func (a *toolApp) next() {
 }
 
 func (a *toolApp) done() bool {
+	if a.waiting {
+		return false
+	}
 	for a.cur != nil {
 		if !a.cur.Done() {
 			return false
@@ -182,4 +193,28 @@ func (n *Network) newListen(sh *simHost, args []string) app {
 		return n.failApp("listen: "+err.Error(), 1)
 	}
 	return &doneApp{res: "ok"}
+}
+
+// applyTimeout is iptables-apply's -t/--timeout (10 s by default).
+func applyTimeout(args []string) int {
+	t := 10
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		v, ok := "", false
+		switch {
+		case (a == "-t" || a == "--timeout") && i+1 < len(args):
+			v, ok = args[i+1], true
+			i++
+		case strings.HasPrefix(a, "--timeout="):
+			v, ok = strings.TrimPrefix(a, "--timeout="), true
+		case strings.HasPrefix(a, "-t") && len(a) > 2:
+			v, ok = a[2:], true
+		}
+		if ok {
+			if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+				t = n
+			}
+		}
+	}
+	return t
 }
