@@ -98,3 +98,21 @@ func parse(t testing.TB, dir, yaml string) (*sim.Topology, error) {
 	}
 	return sim.ParseFile(p)
 }
+
+// runPassing parses a topology's text (written to dir/net.yaml), runs it
+// and fails the test, with the run's output, when an assertion failed.
+func runPassing(t testing.TB, dir, yaml string, withBinary bool) *sim.Result {
+	t.Helper()
+	topo, err := parse(t, dir, yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := sim.Run(topo, options(t, withBinary))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := failed(r); len(f) > 0 {
+		t.Fatalf("failed assertions:\n%s\n%s", strings.Join(f, "\n"), text(t, r))
+	}
+	return r
+}

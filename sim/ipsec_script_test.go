@@ -3,10 +3,7 @@ package sim_test
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-
-	"github.com/iptwin/iptwin/sim"
 )
 
 // TestIPsecInScripts: a host's setup script and a step's "bash FILE" may
@@ -18,7 +15,7 @@ func TestIPsecInScripts(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "a.sh"), []byte("#!/bin/bash\nipsec restart\nipsec up b\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "again.sh"), []byte("#!/bin/bash\necho restarting\nipsec restart\nipsec up b\nipsec status\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "none.sh"), []byte("#!/bin/bash\nipsec up x\n"), 0o644)
-	topo, err := parse(t, dir, ipsecPairTopo("add", "    script: a.sh", `  - wait: 1s
+	runPassing(t, dir, ipsecPairTopo("add", "    script: a.sh", `  - wait: 1s
     expect:
       - log: "[IKE] CHILD_SA b{1} established"
         host: a
@@ -36,17 +33,7 @@ func TestIPsecInScripts(t *testing.T) {
     note: b's charon has no conn x
     expect:
       - failed
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := sim.Run(topo, options(t, true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f := failed(r); len(f) > 0 {
-		t.Errorf("failed assertions:\n%s\n%s", strings.Join(f, "\n"), text(t, r))
-	}
+`), true)
 }
 
 // TestPingThroughTunnel: ping reads the IPsec bundle's MTU as the kernel
@@ -54,7 +41,7 @@ func TestIPsecInScripts(t *testing.T) {
 // local error with that MTU; without, it is fragmented before ESP and
 // answered.
 func TestPingThroughTunnel(t *testing.T) {
-	topo, err := parse(t, t.TempDir(), ipsecPairTopo("start", "", `  - wait: 1s
+	runPassing(t, t.TempDir(), ipsecPairTopo("start", "", `  - wait: 1s
   - a: ping -c 1 -s 1450 -M do -I 192.168.1.1 192.168.2.1
     expect:
       - unreachable
@@ -66,15 +53,5 @@ func TestPingThroughTunnel(t *testing.T) {
       - ok
       - output: "1458 bytes from 192.168.2.1: icmp_seq=1 ttl=64"
       - capture: "IP 10.0.0.1 > 10.0.0.2: ESP(spi=0x"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := sim.Run(topo, options(t, false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f := failed(r); len(f) > 0 {
-		t.Errorf("failed assertions:\n%s\n%s", strings.Join(f, "\n"), text(t, r))
-	}
+`), false)
 }

@@ -4,8 +4,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/iptwin/iptwin/sim"
 )
 
 // TestIPsecSocketPolicies: "ip xfrm policy" on a host running charon
@@ -20,7 +18,7 @@ func TestIPsecSocketPolicies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	topo, err := parse(t, t.TempDir(), ipsecPairTopo("start", "", `  - wait: 1s
+	r := runPassing(t, t.TempDir(), ipsecPairTopo("start", "", `  - wait: 1s
   - a: ip xfrm policy
   - a: ip xfrm policy list nosock
     expect:
@@ -53,17 +51,7 @@ func TestIPsecSocketPolicies(t *testing.T) {
     expect:
       - output: socket out action allow index
       - output: socket in action allow index
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := sim.Run(topo, options(t, false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f := failed(r); len(f) > 0 {
-		t.Fatalf("failed assertions:\n%s\n%s", strings.Join(f, "\n"), text(t, r))
-	}
+`), false)
 	list := r.Steps[1].Output
 	want := strings.Split(strings.TrimRight(string(real), "\n"), "\n")
 	if len(list) < len(want)+6 || strings.Join(list[len(list)-len(want):], "\n") != strings.Join(want, "\n") ||
