@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/iptwin/iptwin/conntrack"
+	"github.com/iptwin/iptwin/ext/rate"
 	"github.com/iptwin/iptwin/state"
 	"github.com/iptwin/iptwin/xtables"
 )
@@ -23,6 +24,10 @@ const runtimeFile = "runtime.json"
 // runtimeFile, so the two files stay consistent whichever was written
 // last: an entry keeps the time it had left.
 const conntrackFile = "conntrack"
+
+// recentFile keeps the host's recent tables (package rate's SaveRecent),
+// which the kernel keeps as long as the network namespace lives.
+const recentFile = "recent"
 
 type runtimeState struct {
 	ClockNS int64  `json:"clock_ns"`
@@ -46,7 +51,29 @@ func LoadRuntime(d *state.Dir, h *Host) error {
 		}
 		h.Now, h.rng = rt.ClockNS, rt.Seed
 	}
+	if err := loadRecent(d, h); err != nil {
+		return err
+	}
 	return loadConntrack(d, h)
+}
+
+// loadRecent restores the recent tables, if the directory has them.
+func loadRecent(d *state.Dir, h *Host) error {
+	path := filepath.Join(d.Path, recentFile)
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	s := &rate.Shared{}
+	if err := s.LoadRecent(f); err != nil {
+		return fmt.Errorf("state file %s is damaged: %v", path, err)
+	}
+	h.rate = s
+	return nil
 }
 
 // loadConntrack restores the table, sized and timed by the host's
@@ -81,6 +108,14 @@ func SaveRuntime(d *state.Dir, h *Host, res xtables.Resolver) error {
 		}
 	}
 	if err := SaveConntrack(d, h); err != nil {
+		return err
+	}
+	if h.rate.HasRecent() {
+		err := state.WriteAtomicFunc(filepath.Join(d.Path, recentFile), h.rate.SaveRecent)
+		if err != nil {
+			return err
+		}
+	} else if err := os.Remove(filepath.Join(d.Path, recentFile)); err != nil && !os.IsNotExist(err) {
 		return err
 	}
 	data, err := json.MarshalIndent(runtimeState{ClockNS: h.Now, Seed: h.rng}, "", "  ")
