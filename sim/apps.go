@@ -200,16 +200,23 @@ func (n *Network) deliverError(sh *simHost, p *packet.Packet) {
 	case in.Layers&(packet.LayerICMPv4|packet.LayerICMPv6) != 0:
 		if in.ICMP.Type == packet.ICMPEcho || in.ICMP.Type == packet.ICMPv6EchoRequest {
 			if a := sh.pings[in.ICMP.ID()]; a != nil {
+				sh.h.LearnPMTU(p)
 				a.reply(p)
 			}
 		}
 	case in.Layers&packet.LayerTCP != 0:
 		if c := sh.tcps[flowKey{in.Src(), in.Dst(), in.TCP.SrcPort, in.TCP.DstPort}]; c != nil {
+			sh.h.LearnPMTU(p)
 			c.icmpError(p)
 		}
 	case in.Layers&packet.LayerUDP != 0:
 		if a := sh.udps[flowKey{in.Src(), in.Dst(), in.UDP.SrcPort, in.UDP.DstPort}]; a != nil {
+			sh.h.LearnPMTU(p)
 			a.icmpError(p)
+		} else if sh.udpHandlers[in.UDP.SrcPort] != nil {
+			// a daemon's socket (charon's): the kernel's udp_err updates
+			// its path MTU all the same
+			sh.h.LearnPMTU(p)
 		}
 	}
 }

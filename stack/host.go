@@ -111,6 +111,7 @@ type Host struct {
 	// redirects is the per-peer state of the redirect rate limits.
 	redirects map[netip.Addr]*redirectPeer
 	rate      *rate.Shared
+	pmtu      map[netip.Addr]pmtuEntry // learned path MTUs (pmtu.go)
 	logBuf    []byte
 	logMeta   nflog.Meta
 	// limiter is the namespace's ICMP rate limit.

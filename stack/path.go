@@ -432,7 +432,7 @@ func (h *Host) transmit(s *skb) Result {
 		h.enqueue(c, "loopback")
 		return Result{Fate: FateSent, Dev: "lo"}
 	}
-	mtu := l.MTU
+	mtu := h.pathMTU(s.pkt.Dst(), l.MTU)
 	if s.fragMax > 0 && s.fragMax < mtu {
 		// A reassembled datagram leaves in fragments no larger than
 		// those it came in (IPCB(skb)->frag_max_size).

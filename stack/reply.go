@@ -142,7 +142,7 @@ func (h *Host) outMTU(s *skb) int {
 		return m
 	}
 	if l := h.link(s.out); l != nil {
-		return l.MTU
+		return h.pathMTU(s.pkt.Dst(), l.MTU)
 	}
 	return 1500
 }

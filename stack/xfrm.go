@@ -335,7 +335,7 @@ func (h *Host) forwardMTU(s *skb, out *host.Link) int {
 	if s.xs.hasBundle() && s.xs.mtu > 0 {
 		return s.xs.mtu
 	}
-	return out.MTU
+	return h.pathMTU(s.pkt.Dst(), out.MTU)
 }
 
 // xfrmNATHarder is the xfrm half of nf_nat_ipv4_out / nf_nat_ipv6_out
@@ -562,7 +562,7 @@ func (h *Host) RouteMTU(ip []byte, oif string, sock *Socket) int {
 		return s.xs.mtu
 	}
 	if l := h.link(s.out); l != nil {
-		return l.MTU
+		return h.pathMTU(s.pkt.Dst(), l.MTU)
 	}
 	return 0
 }
