@@ -276,7 +276,14 @@ func (a *pingApp) send() {
 		h.IPv4.Flags = packet.IPv4DF
 		ip, err = h.Append(ip[:0], packet.FixAll)
 	}
-	if err == nil {
+	if err == nil && !a.dst.Is4() && o.pmtu == "do" && len(ip) > mtu {
+		// IPV6_DONTFRAG: ip6_append_data refuses what exceeds the path
+		// MTU (EMSGSIZE, with iputils' IPv6 wording).
+		a.errors++
+		if !o.quiet {
+			n.out(fmt.Sprintf("ping: local error: message too long, mtu: %d", mtu))
+		}
+	} else if err == nil {
 		res, err := sh.h.Send(ip, &stack.Socket{})
 		switch {
 		case err == nil && res.SendErr == "message too long":
@@ -418,7 +425,13 @@ func (a *pingApp) summary() {
 		fmt.Fprintf(&b, ", time %dms", ms)
 	}
 	n.out(b.String())
-	if a.recv > 0 {
+	// finish(): the rtt summary goes on a line of its own, and the
+	// putchar('\n') after it ends an empty one when there is none
+	// (nothing received, or no time stamps in probes under 16 bytes).
+	if a.recv == 0 || o.size < 16 {
+		n.out("")
+	}
+	if a.recv > 0 && o.size >= 16 {
 		total := int64(a.recv + a.dups)
 		avg := a.tsum / total
 		var v int64
