@@ -9,7 +9,8 @@ import "strings"
 // Because the local table is looked up first, the host's own routes (its
 // connected subnets, then the routes it was given) are copied into table
 // local ahead of it, so that packets for the topology's hosts are still
-// forwarded. Checked against the kernel in namespaces: the same routes
+// forwarded. Checked against the kernel (testdata/internet-kernel, recorded
+// in namespaces by its record.sh): the same routes
 // give the same answers (ping from any address, a listener's SYN-ACK, a
 // RST for a closed port, forwarding to a more specific route).
 
@@ -56,7 +57,9 @@ func internetRoutes(hs *HostSpec) [][]string {
 	}
 	for _, r := range hs.Routes {
 		words, err := splitWords(r.Text)
-		if err != nil || hasWord(words, "table") || len(words) == 0 || isRouteType(words[0]) {
+		// A default route has no place there: AnyIP's local default
+		// takes its prefix (the host is where unknown addresses end).
+		if err != nil || hasWord(words, "table") || len(words) == 0 || isRouteType(words[0]) || isDefault(words[0]) {
 			continue
 		}
 		out = append(out, append(append([]string{"route", "add"}, words...), "table", "local"))
@@ -66,6 +69,10 @@ func internetRoutes(hs *HostSpec) [][]string {
 		out = append(out, []string{"-6", "route", "add", "local", "::/0", "dev", "lo"})
 	}
 	return out
+}
+
+func isDefault(w string) bool {
+	return w == "default" || w == "0.0.0.0/0" || w == "::/0" || w == "all" || w == "any"
 }
 
 func hasWord(words []string, w string) bool {
