@@ -273,17 +273,17 @@ func addrBytes(a netip.Addr) [16]byte {
 // Match is xfrm_selector_match for a flow of family f
 // (__xfrm4_selector_match, __xfrm6_selector_match).
 func (s *Selector) Match(fl *Flow) bool {
-	return prefixMatch(fl.Dst, s.Dst, s.DstLen) &&
-		prefixMatch(fl.Src, s.Src, s.SrcLen) &&
+	return PrefixMatch(fl.Dst, s.Dst, s.DstLen) &&
+		PrefixMatch(fl.Src, s.Src, s.SrcLen) &&
 		(fl.Dport^s.Dport)&s.DportMask == 0 &&
 		(fl.Sport^s.Sport)&s.SportMask == 0 &&
 		(fl.Proto == s.Proto || s.Proto == 0) &&
 		(fl.Oif == s.Ifindex || s.Ifindex == 0)
 }
 
-// prefixMatch is addr4_match / addr_match: the first bits of a equal
+// PrefixMatch is addr4_match / addr_match: the first bits of a equal
 // those of p (an unset p is all zeros).
-func prefixMatch(a, p netip.Addr, bits uint8) bool {
+func PrefixMatch(a, p netip.Addr, bits uint8) bool {
 	if bits == 0 {
 		return true
 	}

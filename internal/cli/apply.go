@@ -128,7 +128,7 @@ func runApply(f xtables.Family) command {
 			return 1
 		}
 		if saveFile != "" {
-			if fi, err := os.Stat(saveFile); err == nil && !writable(saveFile, fi) {
+			if _, err := os.Stat(saveFile); err == nil && !writable(saveFile) {
 				fmt.Fprintf(env.Stderr, "Error: savefile not writable: %s\n", saveFile)
 				return 8
 			}
@@ -223,13 +223,13 @@ func runApply(f xtables.Family) command {
 }
 
 // writable is test -w for the invoking user.
-func writable(path string, fi os.FileInfo) bool {
+func writable(path string) bool {
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		return false
 	}
 	f.Close()
-	return fi != nil
+	return true
 }
 
 // readAnswer is `read -n1 -t TIMEOUT`: the first character typed within

@@ -1431,10 +1431,10 @@ func (f *stateFilter) match(s *xfrm.State) bool {
 			return false
 		}
 	}
-	if f.id.srcLen > 0 && !addrMatch(s.Src, f.id.src, f.id.srcLen) {
+	if f.id.srcLen > 0 && !xfrm.PrefixMatch(s.Src, f.id.src, uint8(f.id.srcLen)) {
 		return false
 	}
-	if f.id.dstLen > 0 && !addrMatch(s.Dst, f.id.dst, f.id.dstLen) {
+	if f.id.dstLen > 0 && !xfrm.PrefixMatch(s.Dst, f.id.dst, uint8(f.id.dstLen)) {
 		return false
 	}
 	if !f.use {
@@ -1464,23 +1464,6 @@ func (f *stateFilter) match(s *xfrm.State) bool {
 func protoMatchUser(proto, user uint8) bool {
 	return user == 0 || proto == user || user == xfrm.ProtoIPsecAny &&
 		(proto == xfrm.ProtoESP || proto == xfrm.ProtoAH || proto == xfrm.ProtoComp)
-}
-
-// addrMatch is xfrm_addr_match / addr_match: the first bits are equal.
-func addrMatch(a, b netip.Addr, bits int) bool {
-	x, y := addr16(a), addr16(b)
-	for i := 0; bits > 0 && i < 16; i++ {
-		if bits >= 8 {
-			if x[i] != y[i] {
-				return false
-			}
-			bits -= 8
-			continue
-		}
-		m := byte(0xff << (8 - bits))
-		return (x[i]^y[i])&m == 0
-	}
-	return true
 }
 
 func addr16(a netip.Addr) [16]byte {
@@ -2012,10 +1995,10 @@ func (f *policyFilter) match(p *xfrm.Policy) bool {
 	if f.ptypeSet && p.Type != f.ptype {
 		return false
 	}
-	if f.sf.srcLen > 0 && !addrMatch(p.Sel.Src, f.sel.Src, f.sf.srcLen) {
+	if f.sf.srcLen > 0 && !xfrm.PrefixMatch(p.Sel.Src, f.sel.Src, uint8(f.sf.srcLen)) {
 		return false
 	}
-	if f.sf.dstLen > 0 && !addrMatch(p.Sel.Dst, f.sel.Dst, f.sf.dstLen) {
+	if f.sf.dstLen > 0 && !xfrm.PrefixMatch(p.Sel.Dst, f.sel.Dst, uint8(f.sf.dstLen)) {
 		return false
 	}
 	if f.sf.dev && p.Sel.Ifindex != f.sel.Ifindex {
